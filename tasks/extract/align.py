@@ -1,0 +1,441 @@
+"""Cell tokens of a table section -> canonical cells, found by label (spec §3–§5, §9).
+
+Rows are found by their printed label, never by position, wherever labels exist: each row label
+starts a row and the value tokens that follow it, up to the next label, are its cells. Flattened
+captures lose some structure, so a row's tokens are placed on columns by these rules:
+
+* exactly as many tokens as columns (after dropping trailing empty placeholder cells of spanned
+  columns): by position;
+* a collapsed run in a one-row-per-line capture (S001): tokens before it fill columns from the
+  left, tokens after it fill columns from the right, the cells in between are blank + `collapsed`;
+* fewer tokens than columns otherwise: first value -> first column, last -> total, accepted only
+  when the row total confirms it (check S3); when no placement is certain, every cell of the row
+  is flagged `misaligned`. A number is never invented or dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from tasks.extract.document import Token
+from tasks.model import CellValue
+from tasks.normalise.values import parse_value
+from tasks.template import codes, labels, layouts
+from tasks.template.layouts import ValueKind
+
+_NUMBERING: Final = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d{1,2}\.)")
+FUZZY_MIN_RATIO: Final = 0.86
+
+
+def _keyed(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {labels.normalise_label(text): code for code, texts in table.items() for text in texts}
+
+
+_T2_ROWS: Final = _keyed(labels.TABLE2_ROWS)
+_T2_COLUMNS: Final = _keyed(labels.TABLE2_COLUMNS)
+_T3_ROWS: Final = _keyed(labels.TABLE3_ROWS)
+_T3_GROUPS: Final = _keyed(labels.TABLE3_GROUP_ROWS)
+_T3_COLUMNS: Final = _keyed(labels.TABLE3_COLUMNS)
+_T3_HEADERS: Final = frozenset(labels.normalise_label(t) for t in labels.TABLE3_HEADER_OTHER)
+_T4_HEADERS: Final = frozenset(labels.normalise_label(t) for t in labels.TABLE4_HEADERS)
+_T2_HEADER_FIRST: Final = frozenset(labels.normalise_label(t) for t in labels.TABLE2_HEADER_FIRST)
+
+
+def _numbering(key: str) -> str:
+    m = _NUMBERING.match(key)
+    return m.group(0) if m else ""
+
+
+def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = None) -> str | None:
+    """Code of a printed label: exact after normalisation, else one close variant with the same numbering.
+
+    The fuzzy step catches one-character typos in long labels; it never crosses numbering
+    ("1." of 不予公开 vs "1." of 无法提供 differ in wording, not number) and never matches values.
+    """
+    if not key:
+        return None
+    code = dictionary.get(key)
+    if code is not None or len(key) < 6 or _looks_numeric(key):
+        return code
+    number = _numbering(key)
+    best: tuple[float, str, str] | None = None
+    second = 0.0
+    for label, candidate in dictionary.items():
+        if _numbering(label) != number or len(label) < 6:
+            continue
+        ratio = difflib.SequenceMatcher(None, key, label, autojunk=False).ratio()
+        if best is None or ratio > best[0]:
+            second = best[0] if best else 0.0
+            best = (ratio, candidate, label)
+        elif ratio > second:
+            second = ratio
+    if best and best[0] >= FUZZY_MIN_RATIO and best[0] - second > 0.05:
+        if warnings is not None:
+            warnings.append(f"label {key!r} read as {best[2]!r} (fuzzy match, ratio {best[0]:.2f})")
+        return best[1]
+    return None
+
+
+_NUMERIC: Final = re.compile(r"^[+\-]?[\d,.]+[^\d]{0,3}$")
+
+
+def _looks_numeric(key: str) -> bool:
+    """'12', '-825', '947个', '1.19亿元' — but not '3.补正后申请内容仍不明确'."""
+    return bool(_NUMERIC.match(key))
+
+
+_T3_PREFIXES: Final = tuple(sorted([*_T3_GROUPS, labels.normalise_label("(六)其他处理")], key=len, reverse=True))
+
+
+def lookup_table3_row(key: str, warnings: list[str] | None = None) -> str | None:
+    """A table-3 row label, also when a PDF converter merged the group label into the same cell.
+
+    "三、本年度办理结果 （一）予以公开" and "（三）不予公开 1.属于国家秘密" read as their leaf rows.
+    """
+    code = lookup(key, _T3_ROWS, warnings)
+    if code is not None:
+        return code
+    for prefix in _T3_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return lookup_table3_row(key[len(prefix):], warnings)
+    return None
+
+
+@dataclass(slots=True)
+class _Row:
+    code: str
+    tokens: list[Token]
+
+
+# ---------------------------------------------------------------------------------------------
+# Row placement, shared by tables 2, 3 and 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    raw: str
+    collapsed: bool = False
+
+
+def place_row(tokens: list[Token], width: int, total_index: int | None) -> tuple[list[_Placed], bool]:
+    """Place a row's value tokens on `width` columns; returns (cells, misaligned)."""
+    if any(t.collapsed for t in tokens):
+        return _place_collapsed(tokens, width, total_index)
+    values = list(tokens)
+    if len(values) > width:
+        extra = values[width:]
+        lead = values[: len(values) - width]
+        if all(t.is_blank for t in extra):
+            values = values[:width]
+        elif all(t.is_blank for t in lead):
+            values = values[len(values) - width:]
+        else:
+            return [_Placed(t.raw) for t in values[:width]], True
+    if len(values) == width:
+        return [_Placed(t.raw) for t in values], False
+    return _place_short(values, width, total_index)
+
+
+def _place_short(values: list[Token], width: int, total_index: int | None) -> tuple[list[_Placed], bool]:
+    """Fewer cells than columns and no collapse marker: first -> first column, last -> total."""
+    filled = [t for t in values if not t.is_blank]
+    cells = [_Placed("", collapsed=True) for _ in range(width)]
+    if not filled:
+        return cells, False
+    if total_index is None or len(filled) > 2:
+        for i, t in enumerate(values):
+            cells[i] = _Placed(t.raw)
+        return cells, bool(filled)
+    cells[0] = _Placed(filled[0].raw)
+    if len(filled) == 2:
+        cells[total_index] = _Placed(filled[-1].raw)
+    return cells, not _total_confirms(cells, total_index)
+
+
+def _place_collapsed(tokens: list[Token], width: int, total_index: int | None) -> tuple[list[_Placed], bool]:
+    tokens = list(tokens)
+    while tokens and tokens[-1].is_blank:
+        tokens.pop()  # trailing placeholder cells of spanned columns, and the break before the next row
+    cells = [_Placed("", collapsed=True) for _ in range(width)]
+    if not any(t.collapsed for t in tokens):
+        return _place_short(tokens, width, total_index) if tokens else (cells, False)
+    first = next(i for i, t in enumerate(tokens) if t.collapsed)
+    last = max(i for i, t in enumerate(tokens) if t.collapsed)
+    left = tokens[:first]
+    right = tokens[last + 1:]
+    if len(left) + len(right) > width:
+        merged = [t for t in tokens if not t.collapsed]
+        return [_Placed(t.raw) for t in merged[:width]] + cells[len(merged[:width]):], True
+    for i, t in enumerate(left):
+        cells[i] = _Placed(t.raw)
+    for i, t in enumerate(right):
+        cells[width - len(right) + i] = _Placed(t.raw)
+    misaligned = total_index is not None and not _total_confirms(cells, total_index)
+    return cells, misaligned
+
+
+def _total_confirms(cells: list[_Placed], total_index: int) -> bool:
+    """S3 on a placed row: the printed total equals the sum of the placed components."""
+    total = parse_value(cells[total_index].raw, "count").value
+    parts = [parse_value(c.raw, "count").value for i, c in enumerate(cells) if i != total_index]
+    if total is None:
+        return all(p in (None, 0) for p in parts)
+    return total == sum(p for p in parts if p is not None)
+
+
+def _cell(table: str, row: str | None, column: str, placed: _Placed, kind: ValueKind, *,
+          misaligned: bool = False, block: str | None = None, unit: str | None = None,
+          extra: tuple[str, ...] = ()) -> CellValue:
+    parsed = parse_value(placed.raw, kind)
+    flags = list(parsed.flags)
+    if placed.collapsed:
+        flags.append(codes.FLAG_COLLAPSED)
+    if misaligned:
+        flags.append(codes.FLAG_MISALIGNED)
+    flags.extend(extra)
+    return CellValue(table=table, row=row, column=column, value=parsed.value, raw=placed.raw,
+                     flags=tuple(flags), block=block, unit=unit)
+
+
+_NOT_PRINTED: Final = _Placed("")
+
+
+# ---------------------------------------------------------------------------------------------
+# Table 2
+
+
+def align_table2(tokens: list[Token], template: str, warnings: list[str]) -> list[CellValue]:
+    """Table 2 cells in layout order; every cell of the template version exactly once."""
+    blocks = layouts.TABLE2_BLOCKS[template]
+    block_of_row = {row: b for b in blocks for row in b.rows}
+    known_items = {b.article_item for b in blocks}
+    rows: dict[tuple[str, str], _Row] = {}
+    headers: dict[str, list[str]] = {}
+    current: _Row | None = None
+    caption_block: str | None = None
+    for tok in tokens:
+        if tok.is_blank:
+            if current is not None:
+                current.tokens.append(tok)
+            continue
+        caption = labels.TABLE2_CAPTION.search(tok.key)
+        if caption:
+            current = None
+            item = caption.group(1)
+            caption_block = next((b.code for b in blocks if b.article_item == item), None)
+            if item not in known_items:
+                warnings.append(f"table2: block 第二十条第（{item}）项 is not in {template}; ignored")
+            continue
+        row_code = lookup(tok.key, _T2_ROWS, warnings)
+        if row_code is not None:
+            block = block_of_row.get(row_code)
+            if block is None:
+                warnings.append(f"table2: row {tok.raw!r} is not in {template}; ignored")
+                current = None
+                continue
+            if (block.code, row_code) in rows:
+                warnings.append(f"table2: row {tok.raw!r} printed twice; the first is kept")
+                current = None
+                continue
+            current = _Row(row_code, [])
+            rows[(block.code, row_code)] = current
+            continue
+        if tok.key in _T2_HEADER_FIRST or lookup(tok.key, _T2_COLUMNS) is not None:
+            current = None
+            if caption_block is not None and tok.key not in _T2_HEADER_FIRST:
+                headers.setdefault(caption_block, []).append(tok.key)
+            continue
+        if current is not None:
+            current.tokens.append(tok)
+
+    cells: list[CellValue] = []
+    for block in blocks:
+        columns = _table2_column_order(block, headers.get(block.code, []), warnings)
+        for row in block.rows:
+            found = rows.get((block.code, row))
+            if found is None:
+                placed, misaligned = [_NOT_PRINTED] * len(columns), False
+                extra: tuple[str, ...] = (codes.FLAG_NOT_PRINTED,)
+            else:
+                placed, misaligned = place_row(found.tokens, len(columns), None)
+                extra = ()
+                if misaligned:
+                    warnings.append(f"table2: row {row} of {block.code} has {len(found.tokens)} cells for "
+                                    f"{len(columns)} columns: {[t.raw for t in found.tokens]}")
+            by_column = dict(zip(columns, placed, strict=True))
+            for column in block.columns:
+                cells.append(_cell(codes.T2, row, column, by_column[column],
+                                   layouts.TABLE2_COLUMN_KIND[column], misaligned=misaligned,
+                                   block=block.code, unit=layouts.TABLE2_COLUMN_UNIT[column], extra=extra))
+    return cells
+
+
+def _table2_column_order(block: layouts.Table2Block, header_keys: list[str], warnings: list[str]) -> list[str]:
+    """Columns in printed order: the header's order when it names every column, else the template's."""
+    named = [lookup(k, _T2_COLUMNS) for k in header_keys]
+    named = [c for c in named if c in block.columns]
+    if sorted(named) == sorted(block.columns) and named != list(block.columns):
+        warnings.append(f"table2: {block.code} prints its columns in the order {named}")
+        return named
+    return list(block.columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# Table 3
+
+
+def align_table3(tokens: list[Token], template: str, warnings: list[str]
+                 ) -> tuple[list[CellValue], dict[str, list[CellValue]]]:
+    """Table 3 cells (every row × column of the version) and any printed subtotal rows (for S4).
+
+    A row whose label was lost (an empty or unreadable first cell in a converted PDF) is kept as an
+    unlabelled row; it is given the missing label only when exactly as many unlabelled rows as
+    missing labels sit between two labelled rows (template order), and then flagged `label_inferred`.
+    """
+    leaf_rows = layouts.TABLE3_ROWS[template]
+    groups = layouts.TABLE3_GROUPS[template]
+    width = len(layouts.TABLE3_COLUMNS)
+    total_index = layouts.TABLE3_COLUMNS.index(layouts.TABLE3_TOTAL_COLUMN)
+    rows: dict[str, _Row] = {}
+    subtotals: dict[str, _Row] = {}
+    sequence: list[_Row] = []  # labelled and unlabelled rows in reading order
+    current: _Row | None = None
+    for tok in tokens:
+        if tok.new_row and current is not None and len(current.tokens) >= width \
+                and not _is_table3_label(tok.key, groups):
+            current = _Row("", [])  # a row whose label was lost
+            sequence.append(current)
+            if tok.is_blank or not _looks_numeric(tok.key):
+                if not tok.is_blank:
+                    warnings.append(f"table3: unreadable row label {tok.raw!r}")
+                continue
+        if tok.is_blank:
+            if current is not None:
+                current.tokens.append(tok)
+            continue
+        code = lookup_table3_row(tok.key, warnings)
+        if code is not None and code in groups:  # (六)其他处理 is a group in fmt_2021
+            current = _Row(code, [])
+            subtotals.setdefault(code, current)
+            continue
+        if code is not None:
+            if code not in leaf_rows:
+                warnings.append(f"table3: row {tok.raw!r} is not in {template}; ignored")
+                current = None
+            elif code in rows:
+                warnings.append(f"table3: row {tok.raw!r} printed twice; the first is kept")
+                current = None
+            else:
+                current = _Row(code, [])
+                rows[code] = current
+                sequence.append(current)
+            continue
+        group = _T3_GROUPS.get(tok.key)
+        if group is not None:
+            current = _Row(group, [])
+            if group in groups:
+                subtotals.setdefault(group, current)
+            continue
+        if (tok.key in _T3_HEADERS or labels.TABLE3_NOTE_MARK in tok.key
+                or lookup(tok.key, _T3_COLUMNS) is not None):
+            current = None
+            continue
+        if current is not None:
+            current.tokens.append(tok)
+
+    inferred = _infer_lost_labels(sequence, rows, leaf_rows, warnings)
+    cells: list[CellValue] = []
+    for row in leaf_rows:
+        found = rows.get(row)
+        extra: tuple[str, ...] = ()
+        if found is None:
+            placed, misaligned, extra = [_NOT_PRINTED] * width, False, (codes.FLAG_NOT_PRINTED,)
+        else:
+            placed, misaligned = place_row(found.tokens, width, total_index)
+            if row in inferred:
+                extra = (codes.FLAG_LABEL_INFERRED,)
+            if misaligned:
+                warnings.append(f"table3: row {row} could not be placed with certainty: "
+                                f"{[t.raw for t in found.tokens]}")
+        for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True):
+            cells.append(_cell(codes.T3, row, column, p, "count", misaligned=misaligned, extra=extra))
+
+    printed_subtotals: dict[str, list[CellValue]] = {}
+    for group, found in subtotals.items():
+        if not any(not t.is_blank for t in found.tokens):
+            continue
+        placed, misaligned = place_row(found.tokens, width, total_index)
+        printed_subtotals[group] = [
+            _cell(codes.T3, group, column, p, "count", misaligned=misaligned)
+            for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)
+        ]
+        warnings.append(f"table3: subtotal row {group} printed (not in the template); checked by S4")
+    return cells, printed_subtotals
+
+
+def _is_table3_label(key: str, groups: dict[str, tuple[str, ...]]) -> bool:
+    return bool(key) and (lookup_table3_row(key) is not None or key in _T3_GROUPS or key in _T3_HEADERS
+                          or labels.TABLE3_NOTE_MARK in key or lookup(key, _T3_COLUMNS) is not None)
+
+
+def _infer_lost_labels(sequence: list[_Row], rows: dict[str, _Row], leaf_rows: tuple[str, ...],
+                       warnings: list[str]) -> set[str]:
+    """Give unlabelled rows the labels missing between their labelled neighbours, when counts agree."""
+    inferred: set[str] = set()
+    orphans_between: list[_Row] = []
+    previous = -1
+    for row in [*sequence, _Row("<end>", [])]:
+        if row.code == "":
+            if any(not t.is_blank for t in row.tokens):
+                orphans_between.append(row)
+            continue
+        position = leaf_rows.index(row.code) if row.code in leaf_rows else len(leaf_rows)
+        if orphans_between:
+            missing = [r for r in leaf_rows[previous + 1:position] if r not in rows]
+            if len(missing) == len(orphans_between):
+                for code, orphan in zip(missing, orphans_between, strict=True):
+                    rows[code] = _Row(code, orphan.tokens)
+                    inferred.add(code)
+                    warnings.append(f"table3: a row without a readable label read as {code} "
+                                    f"(the only row missing between its neighbours)")
+            else:
+                warnings.append(f"table3: {len(orphans_between)} row(s) without a label could not be "
+                                f"matched to the {len(missing)} missing row(s) {missing}; left out")
+            orphans_between = []
+        previous = max(previous, position)
+    return inferred
+
+
+# ---------------------------------------------------------------------------------------------
+# Table 4
+
+
+def align_table4(tokens: list[Token], warnings: list[str]) -> list[CellValue]:
+    """The 15 cells of table 4's single data row, which follows the three header rows."""
+    columns = layouts.TABLE4_COLUMNS
+    last_header = -1
+    for i, tok in enumerate(tokens):
+        if tok.key in _T4_HEADERS:
+            last_header = i
+    data = tokens[last_header + 1:]
+    if last_header < 0:
+        data = [t for t in tokens
+                if t.is_blank or _looks_numeric(t.key) or parse_value(t.raw, "count").value is not None]
+    # Prose after the data row (a footnote) is not a cell.
+    while data and not data[-1].is_blank and parse_value(data[-1].raw, "count").value is None \
+            and len(data[-1].key) > 4:
+        warnings.append(f"table4: text {data[-1].raw[:30]!r} after the data row ignored")
+        data.pop()
+    if not data:
+        placed, misaligned = [_NOT_PRINTED] * len(columns), False
+        extra: tuple[str, ...] = (codes.FLAG_NOT_PRINTED,)
+    else:
+        placed, misaligned = place_row(data, len(columns), None)
+        extra = ()
+        if misaligned:
+            warnings.append(f"table4: {len(data)} cells for 15 columns: {[t.raw for t in data]}")
+    return [_cell(codes.T4, None, column, p, "count", misaligned=misaligned, extra=extra)
+            for column, p in zip(columns, placed, strict=True)]

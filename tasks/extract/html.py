@@ -1,0 +1,157 @@
+"""HTML page -> `Document`, read with selectolax (Lexbor).
+
+Government pages wrap the report in site chrome and often in nested layout tables. The walker
+keeps prose as lines (block elements and `<br>` end a line) and turns every *data* table into a
+`Grid` with rowspan/colspan laid out. A table that contains other tables, has a single row or
+column, or holds long prose in a cell is layout: it is walked through as if it were not there.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from tasks.extract.document import Document, Grid, GridCell, Item, Token
+
+_SKIP: Final = frozenset({"script", "style", "head", "noscript", "template", "iframe", "svg", "select",
+                          "option", "button", "textarea", "-comment", "object", "embed", "canvas"})
+_BLOCK: Final = frozenset({
+    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+    "table", "tbody", "thead", "tfoot", "section", "article", "header", "footer", "nav", "aside", "main",
+    "blockquote", "pre", "hr", "form", "center", "figure", "figcaption", "caption", "address", "fieldset",
+})
+MAX_SPAN: Final = 200
+MAX_CELL_CHARS_IN_DATA_TABLE: Final = 400
+
+
+def _span(node: LexborNode, name: str, limit: int) -> int:
+    value = (node.attributes.get(name) or "1").strip()
+    digits = "".join(ch for ch in value if ch.isdigit())
+    n = int(digits) if digits else 1
+    return max(1, min(n, limit))
+
+
+def _lines(node: LexborNode) -> list[str]:
+    """Text of an element as lines: <br> and block children break lines; source newlines are spaces."""
+    lines: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        text = "".join(buf).strip(" \t\r\n")
+        buf.clear()
+        if text:
+            lines.append(text)
+
+    def walk(parent: LexborNode) -> None:
+        for child in parent.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                buf.append((child.text_content or "").replace("\r", " ").replace("\n", " "))
+            elif tag in _SKIP:
+                continue
+            elif tag == "br":
+                flush()
+            elif tag in _BLOCK:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(node)
+    flush()
+    return lines
+
+
+def _rows(table: LexborNode) -> list[LexborNode]:
+    """The table's own rows (thead/tbody/tfoot included), not those of nested tables."""
+    rows: list[LexborNode] = []
+    for child in table.iter():
+        if child.tag == "tr":
+            rows.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(c for c in child.iter() if c.tag == "tr")
+    return rows
+
+
+def read_grid(table: LexborNode) -> Grid:
+    """Lay out one `<table>` on logical positions; rowspans are clamped to the rows that exist."""
+    rows = _rows(table)
+    occupied: set[tuple[int, int]] = set()
+    cells: list[GridCell] = []
+    n_cols = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        first = True
+        for td in tr.iter():
+            if td.tag not in ("td", "th"):
+                continue
+            while (r, c) in occupied:
+                c += 1
+            rowspan = _span(td, "rowspan", len(rows) - r)
+            colspan = _span(td, "colspan", MAX_SPAN)
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    occupied.add((r + dr, c + dc))
+            text = "".join(_lines(td))
+            token = Token(text, new_row=first, col=c, colspan=colspan)
+            cells.append(GridCell(token, r, c, rowspan, colspan))
+            first = False
+            c += colspan
+            n_cols = max(n_cols, c)
+    if occupied:
+        n_cols = max(n_cols, max(c for _, c in occupied) + 1)
+    return Grid(cells=cells, n_rows=len(rows), n_cols=n_cols)
+
+
+def _is_data_table(table: LexborNode) -> bool:
+    if len(table.css("table")) > 1:  # css() matches the table itself too
+        return False
+    rows = _rows(table)
+    if len(rows) < 2:
+        return False
+    widths = [sum(1 for td in tr.iter() if td.tag in ("td", "th")) for tr in rows]
+    if max(widths, default=0) < 2:
+        return False
+    return all(len(td.text(deep=True)) <= MAX_CELL_CHARS_IN_DATA_TABLE for td in table.css("td, th"))
+
+
+def read_html(text: str, *, encoding: str = "utf-8") -> Document:
+    """Parse a decoded HTML page into prose lines and data grids, in reading order."""
+    tree = LexborHTMLParser(text)
+    items: list[Item] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = " ".join("".join(buf).split())
+        buf.clear()
+        if line:
+            items.append(line)
+
+    def walk(parent: LexborNode) -> None:
+        for child in parent.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                buf.append(child.text_content or "")
+            elif tag in _SKIP:
+                continue
+            elif tag == "table" and _is_data_table(child):
+                flush()
+                items.append(read_grid(child))
+            elif tag == "br":
+                flush()
+            elif tag in _BLOCK:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    root = tree.body or tree.root
+    if root is not None:
+        walk(root)
+    flush()
+    title_node = tree.css_first("title")
+    title = " ".join(title_node.text().split()) if title_node is not None else None
+    return Document(kind="html", items=items, title=title or None, encoding=encoding)

@@ -1,0 +1,135 @@
+"""Read one report: bytes in, a `Report` out. The whole extract + normalise + check path, no Prefect.
+
+    bytes ──sniff/decode──▶ Document ──sections──▶ tokens ──detect──▶ template
+          ──align (labels, layouts)──▶ cells ──parse_value──▶ typed cells ──checks S1–S6──▶ Report
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Final
+
+from tasks.errors import ExtractError, MissingMetadata, NoTablesFound, SourceError, UnsupportedFormat
+from tasks.extract.align import align_table2, align_table3, align_table4
+from tasks.extract.decode import decode_text, sniff_kind
+from tasks.extract.detect import detect_template
+from tasks.extract.document import Document
+from tasks.extract.html import read_html
+from tasks.extract.metadata import read_metadata
+from tasks.extract.sections import section_tokens, split_sections
+from tasks.extract.text import read_text
+from tasks.model import Report, ReportMeta
+from tasks.template import codes
+from tasks.template.labels import normalise_label
+from tasks.validate.checks import check_report, flag_missing_totals
+
+MAX_DOCUMENT_BYTES: Final = 50 * 1024 * 1024
+_UNSUPPORTED: Final = {
+    "doc": "legacy Word .doc (OLE2) is not read; save it as .docx or PDF",
+    "zip": "a ZIP archive that is not a Word .docx document",
+    "image": "an image, not a document with a text layer",
+    "pdf": "PDF reports are not read yet (the PDF reader comes with the Word/PDF issue)",
+    "docx": "Word .docx reports are not read yet (the Word reader comes with the Word/PDF issue)",
+}
+
+
+def read_document(data: bytes, *, content_type: str | None = None, source: str | None = None) -> Document:
+    """Sniff and decode the bytes into a `Document` (HTML or text capture)."""
+    kind = sniff_kind(data)
+    if kind in _UNSUPPORTED:
+        raise UnsupportedFormat(_UNSUPPORTED[kind], source=source)
+    text, encoding = decode_text(data, content_type)
+    if kind == "html":
+        return read_html(text, encoding=encoding)
+    doc = read_text(text)
+    doc.encoding = encoding
+    return doc
+
+
+def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | None = None,
+                organ: str | None = None, year: int | None = None) -> Report:
+    """Extract one annual report from its bytes.
+
+    `source` names the document in errors and in the output; `content_type` is the HTTP header
+    when there was one (its charset is trusted before `<meta>`); `organ` and `year`, when given
+    (from the source catalogue), take precedence over what the text says.
+
+    Raises an `ExtractError` subclass when the bytes hold no readable report. Problems in single
+    cells never raise: they are flags and failed checks on the returned report.
+
+    >>> from pathlib import Path
+    >>> report = read_report(Path("data/samples/002_hequ_2020.txt").read_bytes())
+    >>> report.cell("t3.results_total.natural_person").value
+    3
+    """
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise SourceError(f"document is {len(data)} bytes, over the {MAX_DOCUMENT_BYTES}-byte cap", source=source)
+    doc = read_document(data, content_type=content_type, source=source)
+    warnings: list[str] = list(doc.warnings)
+    sections = split_sections(doc)
+    tokens = {code: section_tokens(sections[code], doc, warnings) if code in sections else []
+              for code in (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)}
+    lines = doc.lines()
+    meta = read_metadata(lines, doc.title)
+    report_year = year or meta.year
+    table_keys = [t.key for toks in tokens.values() for t in toks]
+    template = detect_template(table_keys, [normalise_label(ln) for ln in lines], report_year,
+                               source=source, warnings=warnings)
+    if not any(tokens.values()):
+        raise NoTablesFound("the template's headings were found but no table cells under them", source=source)
+
+    table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, warnings)
+    table3, subtotals = align_table3(tokens[codes.SEC_REQUESTS], template, warnings)
+    table4 = align_table4(tokens[codes.SEC_REVIEW_LITIGATION], warnings)
+    if all(codes.FLAG_NOT_PRINTED in c.flags for c in (*table2, *table3, *table4)):
+        raise NoTablesFound("the table sections hold no row of the national template", source=source)
+
+    checks = check_report(template, table2, table3, table4, subtotals)
+    table3, table4 = flag_missing_totals(table3, table4, checks)
+
+    report_organ = organ or meta.organ
+    if report_year is None:
+        raise MissingMetadata("no reporting year: no 统计期限 sentence, no year in the title or text "
+                              "(pass the year from the catalogue)", source=source)
+    if not report_organ:
+        raise MissingMetadata("no organ: no signature, no organ in the title or intro "
+                              "(pass the organ from the catalogue)", source=source)
+    if meta.year is not None and year is not None and meta.year != year:
+        warnings.append(f"the text says {meta.year} but the catalogue says {year}; kept {year}")
+    report_meta = ReportMeta(
+        source=source, sha256=hashlib.sha256(data).hexdigest(), organ=report_organ, year=report_year,
+        template=template, title=meta.title, published_on=meta.published_on,
+    )
+    return Report(meta=report_meta, table2=tuple(table2), table3=tuple(table3), table4=tuple(table4),
+                  checks=tuple(checks), warnings=tuple(warnings))
+
+
+def read_source(source: str, *, organ: str | None = None, year: int | None = None, timeout_s: float = 30.0
+                ) -> Report:
+    """Read a report from a local path or an http(s) URL (one GET; the flows use the polite fetcher)."""
+    content_type = None
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        try:
+            response = httpx.get(source, timeout=timeout_s, follow_redirects=True,
+                                 headers={"User-Agent": "xxgk/0.1 (+annual-report extractor)"})
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}", source=source) from exc
+        if response.status_code >= 400:
+            raise SourceError(f"HTTP {response.status_code}", source=source)
+        data = response.content
+        content_type = response.headers.get("content-type")
+    else:
+        path = Path(source)
+        try:
+            if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                raise SourceError(f"file is over the {MAX_DOCUMENT_BYTES}-byte cap", source=source)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}", source=source) from exc
+    return read_report(data, source=source, content_type=content_type, organ=organ, year=year)
+
+
+__all__ = ["ExtractError", "read_document", "read_report", "read_source"]

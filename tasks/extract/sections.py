@@ -1,0 +1,136 @@
+"""Split a `Document` into the six report sections and give each table section its cell tokens.
+
+Only the known heading texts open a section (spec §9.2, §9.4): "四、结转下年度继续办理" is a table
+row, not section 四, and intro sentences that name the sections are not headings. When a page has
+no headings around its tables (some CMS templates render them as images), the table sections are
+found by their anchors instead: the first 第二十条 caption, the table-3 header, the table-4 header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from tasks.extract.document import Document, Grid, Token
+from tasks.extract.text import tokenize_table_lines
+from tasks.template import codes
+from tasks.template.labels import SECTION_HEADINGS, SECTION_NUMBERING, TABLE2_CAPTION, normalise_label
+
+_HEADING_KEYS: Final[dict[str, str]] = {
+    normalise_label(text): code for code, texts in SECTION_HEADINGS.items() for text in texts
+}
+TABLE_SECTIONS: Final = (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)
+_TRAILING: Final = re.compile(r"[:。.]+$")
+
+
+def match_heading(text: str) -> str | None:
+    """The section code if this line (or cell) is exactly a section heading, else None."""
+    key = normalise_label(text)
+    if len(key) > 40:
+        return None
+    core = _TRAILING.sub("", SECTION_NUMBERING.sub("", key, count=1))
+    return _HEADING_KEYS.get(core)
+
+
+@dataclass(slots=True)
+class Section:
+    code: str
+    heading: str
+    items: list[str | Token] = field(default_factory=list)
+
+
+def _units(doc: Document) -> list[str | Token]:
+    """Lines of a text document; lines and grid tokens of an HTML document."""
+    out: list[str | Token] = []
+    for item in doc.items:
+        if isinstance(item, Grid):
+            out.extend(item.tokens())
+        else:
+            out.append(item)
+    return out
+
+
+def split_sections(doc: Document) -> dict[str, Section]:
+    """Sections by code. A table section that repeats keeps the occurrence that holds a table."""
+    found: list[Section] = [Section("preamble", "")]
+    for unit in _units(doc):
+        text = unit.raw if isinstance(unit, Token) else unit
+        code = match_heading(text) if text.strip() else None
+        if code is not None:
+            found.append(Section(code, text.strip()))
+        else:
+            found[-1].items.append(unit)
+    sections: dict[str, Section] = {}
+    for sec in found:
+        if sec.code not in sections or (sec.code in TABLE_SECTIONS and not _has_table(sections[sec.code])
+                                        and _has_table(sec)):
+            sections[sec.code] = sec
+    if not all(code in sections and _has_table(sections[code]) for code in TABLE_SECTIONS):
+        _add_anchored_sections(found, sections)
+    return sections
+
+
+def _text(unit: str | Token) -> str:
+    return unit.raw if isinstance(unit, Token) else unit
+
+
+def _has_table(sec: Section) -> bool:
+    return any(isinstance(u, Token) or "|" in u or u.startswith("\t") for u in sec.items) or any(
+        TABLE2_CAPTION.search(normalise_label(_text(u))) for u in sec.items
+    )
+
+
+_ANCHORS: Final = {
+    codes.SEC_PROACTIVE: lambda key: bool(TABLE2_CAPTION.search(key)) or key == "信息内容",
+    codes.SEC_REQUESTS: lambda key: "勾稽关系" in key or key in ("申请人情况", "一、本年新收政府信息公开申请数量"),
+    codes.SEC_REVIEW_LITIGATION: lambda key: key.startswith("行政复议"),
+}
+
+
+def _add_anchored_sections(found: list[Section], sections: dict[str, Section]) -> None:
+    """Find missing table sections by their anchors across the whole document."""
+    units = [u for sec in found for u in sec.items]
+    starts: dict[str, int] = {}
+    position = 0
+    for code in TABLE_SECTIONS:
+        for i in range(position, len(units)):
+            if _ANCHORS[code](normalise_label(_text(units[i]))):
+                starts[code] = i
+                position = i + 1
+                break
+    ordered = sorted(starts.items(), key=lambda kv: kv[1])
+    for n, (code, start) in enumerate(ordered):
+        if code in sections and _has_table(sections[code]):
+            continue
+        end = ordered[n + 1][1] if n + 1 < len(ordered) else len(units)
+        for i in range(start + 1, end):
+            if match_heading(_text(units[i])):
+                end = i
+                break
+        sections[code] = Section(code, "(anchor)", units[start:end])
+
+
+def section_tokens(sec: Section, doc: Document, warnings: list[str]) -> list[Token]:
+    """The cell tokens of a table section, in reading order."""
+    where = {codes.SEC_PROACTIVE: "table2", codes.SEC_REQUESTS: "table3",
+             codes.SEC_REVIEW_LITIGATION: "table4"}.get(sec.code, sec.code)
+    tokens: list[Token] = []
+    pending: list[str] = []
+    for unit in sec.items:
+        if isinstance(unit, Token):
+            if pending:
+                tokens.extend(_line_tokens(pending, doc, warnings, where))
+                pending = []
+            tokens.append(unit)
+        else:
+            pending.append(unit)
+    if pending:
+        tokens.extend(_line_tokens(pending, doc, warnings, where))
+    return tokens
+
+
+def _line_tokens(lines: list[str], doc: Document, warnings: list[str], where: str) -> list[Token]:
+    if doc.kind == "text":
+        return tokenize_table_lines(lines, warnings, where)
+    return [Token(line.strip(), new_row=True) for line in lines if line.strip()]
