@@ -1,0 +1,92 @@
+"""`xxgk extract`: the JSON contract of outputs.md §1, exit status 2 with one line for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from tests.conftest import ROOT, SAMPLES
+from tests.fixtures import render
+from tests.http_server import serve
+
+
+def test_extract_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", str(SAMPLES / "002_hequ_2020.txt"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"report", "table2", "table3", "table4", "checks", "warnings"}
+    assert out["report"]["organ"] == "河曲县人民政府办公室" and out["report"]["year"] == 2020
+    assert len(out["report"]["sha256"]) == 64
+    assert len(out["table2"]) == 22 and len(out["table3"]) == 23 * 7 and len(out["table4"]) == 15
+    cell = next(c for c in out["table3"] if c["row"] == "other_handling" and c["column"] == "total")
+    assert cell["value"] is None and "blank" in cell["flags"] and cell["raw"] == ""
+    assert set(out["table2"][0]) == {"block", "row", "column", "value", "unit", "raw", "flags"}
+    assert set(out["table4"][0]) == {"column", "value", "raw", "flags"}
+    failing = [c for c in out["checks"] if not c["passed"]]
+    assert {(c["id"], c["scope"]) for c in failing} == {("S2", "total"), ("S3", "other_handling")}
+    assert set(failing[0]) == {"id", "scope", "lhs", "rhs", "passed", "severity", "detail"}
+
+
+def test_extract_from_a_url_with_gbk_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    page = render.render_sh2019(render.shanghai_2019(), charset=None)
+    routes = {"/2019.html": (200, {"Content-Type": "text/html; charset=GBK"}, page),
+              "/gone.html": (404, {}, b"")}
+    with serve(routes) as base:
+        assert main(["extract", f"{base}/2019.html", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["report"]["source"] == f"{base}/2019.html"
+        assert out["report"]["organ"] == "上海市人民政府办公厅"
+        assert main(["extract", f"{base}/gone.html"]) == 2
+        err = capsys.readouterr().err
+        assert err.strip() == f"xxgk: {base}/gone.html: HTTP 404"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (render.LISTING_PAGE.encode(), "no statistical tables"),
+    (render.LEGACY_2016.encode(), "pre-2019 report format"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "legacy Word .doc"),
+    ("一、总体情况\n今年无。\n".encode(), "no statistical tables"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "input.html"
+    path.write_bytes(content)
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "extract", str(path), "--json"],
+                            capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and reason in lines[0]
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", "no/such/report.html"]) == 2
+    assert "no/such/report.html: cannot read" in capsys.readouterr().err
+
+
+def test_summary_of_every_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    sources = sorted(str(p) for p in SAMPLES.iterdir() if p.suffix in (".txt", ".md", ".html"))
+    assert main(["extract", *sources]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == len(sources)
+    assert sum("FAILS" in line for line in out) == 1  # only seed 002
+
+
+def test_pure_stages_import_without_prefect() -> None:
+    """tasks/ is the domain: it must import (and extract) with Prefect and GX unavailable."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('prefect', 'great_expectations'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import tasks, tasks.extract.reader, tasks.validate.checks, tasks.normalise.values\n"
+        "r = tasks.read_source('data/samples/003_hulunbuir_2022.txt')\n"
+        "assert r.meta.template == 'fmt_2021'\n"
+        "assert 'prefect' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
