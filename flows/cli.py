@@ -1,6 +1,9 @@
 """The `xxgk` command line: parse arguments, call the public API, print, map errors to exit 2.
 
     xxgk extract SOURCE [SOURCE ...] [--json] [--organ NAME] [--year YYYY]
+    xxgk run [--catalogue CSV] [--data-dir DIR] [--year YYYY]
+    xxgk backfill --from 2019 --to 2025 [--catalogue CSV] [--data-dir DIR] [--force]
+    xxgk serve [--catalogue CSV] [--data-dir DIR]
 
 Commands import their stage lazily, so `xxgk extract` never pays for Prefect or Great Expectations.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +48,75 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
+def configure_prefect() -> None:
+    """Defaults that make Prefect quiet and patient on an offline machine (overridable by env)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _print_summaries(summaries: list[dict], data_dir: str) -> None:
+    header = ["year", "discovered", "fetched", "unchanged", "failed", "extracted", "quarantined", "published"]
+    print("  ".join(f"{h:>11}" for h in header))
+    for s in summaries:
+        if s.get("skipped"):
+            print(f"{s['year']:>11}  (already ingested; skipped)")
+            continue
+        print("  ".join(f"{v:>11}" for v in [s["year"], *(s["counts"][h] for h in header[1:])]))
+    failures = [(s["year"], f) for s in summaries for f in s.get("failures", [])]
+    for year, f in failures:
+        print(f"  {year} {f['stage']:>8}  {f['source']}: {f['reason'][:160]}")
+    print(f"datasets under {data_dir}/curated and {data_dir}/quarantine (Hive partitions year=YYYY)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Ingest the catalogue's reporting years (or --year) on Prefect's embedded API and print a summary."""
+    configure_prefect()
+    from flows.ingest import backfill, ingest
+    from tasks.catalogue import load_catalogue
+
+    try:
+        cat = load_catalogue(args.catalogue)
+        if args.year:
+            summaries = [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir)]
+        else:
+            years = cat.years() or [None]
+            if years == [None]:
+                summaries = [ingest(catalogue=args.catalogue, data_dir=args.data_dir)]
+            else:
+                summaries = backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
+                                     data_dir=args.data_dir, force=True)
+    except XxgkError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    _print_summaries(summaries, args.data_dir)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Ingest the years --from..--to one after another; years already ingested are skipped unless --force."""
+    configure_prefect()
+    from flows.ingest import backfill
+
+    try:
+        summaries = backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
+                             data_dir=args.data_dir, force=args.force)
+    except XxgkError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    _print_summaries(summaries, args.data_dir)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Register the scheduled and backfill deployments on PREFECT_API_URL and serve their runs."""
+    configure_prefect()
+    from flows.deployments import serve_deployments
+
+    serve_deployments(args.catalogue, args.data_dir)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xxgk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +127,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organ", help="the organ, when the catalogue knows it better than the text")
     p.add_argument("--year", type=int, help="the reporting year, when the catalogue knows it")
     p.set_defaults(func=cmd_extract)
+
+    from tasks.settings import DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--catalogue", default=DEFAULT_CATALOGUE, help="source catalogue CSV")
+        p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="output directory or object-store URL")
+
+    p = sub.add_parser("run", help="ingest the catalogue (default: the bundled samples)", description=cmd_run.__doc__)
+    common(p)
+    p.add_argument("--year", type=int, help="one reporting year only")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("backfill", help="ingest a range of reporting years", description=cmd_backfill.__doc__)
+    common(p)
+    p.add_argument("--from", dest="start", type=int, required=True)
+    p.add_argument("--to", dest="end", type=int, required=True)
+    p.add_argument("--force", action="store_true", help="redo years already ingested")
+    p.set_defaults(func=cmd_backfill)
+    p = sub.add_parser("serve", help="serve the deployments on a Prefect server", description=cmd_serve.__doc__)
+    common(p)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,6 +1,8 @@
 """Every exception xxgk raises, in one tree.
 
     XxgkError                      anything xxgk itself refuses
+    ├── CatalogueError             the source catalogue is malformed (checked before any fetch)
+    ├── PublishError               a batch failed its schema gate: nothing was published
     ├── SourceError                the source cannot be read at all (missing file, HTTP failure)
     └── ExtractError               the bytes were read but hold no usable report
         ├── UnsupportedFormat      a file type xxgk cannot read (legacy .doc, scanned PDF, …)
@@ -23,6 +25,14 @@ class XxgkError(Exception):
         self.reason = reason
         self.source = source
         super().__init__(f"{source}: {reason}" if source else reason)
+
+
+class CatalogueError(XxgkError):
+    """A catalogue row is malformed: names the file, the line and the column."""
+
+
+class PublishError(XxgkError):
+    """A year could not be published (its schema gate failed); published data is untouched."""
 
 
 class SourceError(XxgkError):

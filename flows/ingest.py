@@ -1,0 +1,99 @@
+"""Prefect flows: `ingest` one reporting year, `backfill` a range of years.
+
+    discover ─▶ fetch (batches) ─▶ extract (batches, cached on content) ─▶ normalise ─▶ stage ─▶ publish
+
+Flows only put tasks in order and route by the values the tasks return; every decision about
+data is a plain function in `tasks/`. Documents travel in batches, so a year of 100,000 reports
+is a few hundred task runs, not 100,000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from tasks.catalogue import load_catalogue
+from tasks.extract.task import extract_batch
+from tasks.fetch.task import discover_targets, fetch_batch
+from tasks.load.storage import DataDir
+from tasks.load.task import publish_staged, recover_staging, stage
+from tasks.normalise.frames import build_frames, split_by_status
+from tasks.runs import chunks, count_stages, failure_list, latest_reporting_year, write_state, year_is_done
+from tasks.settings import BATCH_SIZE, DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+
+
+@flow(name="ingest", flow_run_name="ingest-{year}")
+def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
+           batch_size: int = BATCH_SIZE) -> dict[str, Any]:
+    """Fetch, extract, normalise and publish every report of one reporting year (default: the latest)."""
+    logger = get_run_logger()
+    year = year or latest_reporting_year()
+    cat = load_catalogue(catalogue)
+    for note in recover_staging(data_dir):
+        logger.warning(note)
+
+    targets = cat.direct_targets(year)
+    discovery_errors: list[str] = []
+    if cat.listings():
+        found, discovery_errors = discover_targets(cat.listings(), year)
+        known = {t.source for t in targets}
+        targets += [t for t in found if t.source not in known]
+    logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
+
+    batches = list(chunks(targets, batch_size))
+    fetch_futures = [fetch_batch.submit(b, data_dir, year, i) for i, b in enumerate(batches)]
+    entries_by_batch = [f.result() for f in fetch_futures]
+    entries = [e for batch in entries_by_batch for e in batch]
+    extract_futures = [extract_batch.submit(list(zip(b, e, strict=True)), data_dir, year, i)
+                       for i, (b, e) in enumerate(zip(batches, entries_by_batch, strict=True))]
+    read, unread = [], []
+    for f in extract_futures:
+        r, u = f.result()
+        read.extend(r)
+        unread.extend(u)
+
+    frames = build_frames(read, unread)
+    staged = stage(split_by_status(frames), data_dir, year)
+    rows = publish_staged(staged, data_dir)
+
+    counts = count_stages(len(targets), entries, read, unread)
+    failures = failure_list(targets, entries, read, unread, discovery_errors)
+    logger.info("%s: %s", year, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for f in failures:
+        logger.warning("%s [%s] %s: %s", year, f["stage"], f["source"], f["reason"])
+    create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
+                          description=f"Documents per stage, reporting year {year}")
+    create_markdown_artifact(key=f"ingest-{year}-failures", markdown=_failures_markdown(year, failures),
+                             description=f"Documents that did not reach curated/, reporting year {year}")
+    summary = {"year": year, "counts": counts, "rows": rows, "failures": failures}
+    write_state(DataDir(data_dir), year, cat.sha256, summary)
+    return summary
+
+
+def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:
+    if not failures:
+        return f"# {year}: no failures\n"
+    lines = [f"# {year}: {len(failures)} document(s) not curated", "", "| stage | source | reason |", "|---|---|---|"]
+    lines += [f"| {f['stage']} | {f['source']} | {f['reason'].replace('|', '/')} |" for f in failures]
+    return "\n".join(lines) + "\n"
+
+
+@flow(name="backfill", flow_run_name="backfill-{start_year}-{end_year}")
+def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
+             data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE
+             ) -> list[dict[str, Any]]:
+    """Ingest each year from start_year to end_year, one after another; completed years are skipped
+    (unless `force`), so a rerun after a crash does only what is missing."""
+    logger = get_run_logger()
+    cat = load_catalogue(catalogue)
+    dd = DataDir(data_dir)
+    summaries: list[dict[str, Any]] = []
+    for year in range(start_year, end_year + 1):
+        if not force and year_is_done(dd, year, cat.sha256):
+            logger.info("%s already ingested from this catalogue; skipped (force=True redoes it)", year)
+            summaries.append({"year": year, "skipped": True})
+            continue
+        summaries.append(ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size))
+    return summaries

@@ -1,0 +1,113 @@
+"""The source catalogue: which organs to read, and where their reports are (a CSV in data/catalogue/).
+
+Columns (header required, UTF-8):
+
+    organ        the organ's name as it signs its reports (required)
+    region       province/city/county, where known
+    level        national / provincial / municipal / county / township / department, where known
+    year         the reporting year of `report_url` (required with report_url)
+    report_url   the URL (or a path relative to the catalogue file) of one report, or
+    listing_url  the URL of the organ's 政府信息公开年报 listing page, read by discovery
+
+Rows are validated before anything is fetched; an error names the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from tasks.errors import CatalogueError
+from tasks.fetch.client import is_url
+
+COLUMNS: Final = ("organ", "region", "level", "year", "report_url", "listing_url")
+LEVELS: Final = frozenset({"", "national", "provincial", "municipal", "county", "township", "department"})
+YEAR_RANGE: Final = range(2008, 2100)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    organ: str
+    region: str
+    level: str
+    year: int | None
+    report_url: str | None  # as written (stable identity of the report)
+    listing_url: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One document to fetch for one reporting year."""
+
+    source: str  # identity: the URL, or the path as written in the catalogue
+    location: str  # what to fetch: the URL, or the resolved local path
+    organ: str
+    region: str
+    level: str
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    path: Path
+    entries: tuple[CatalogueEntry, ...]
+    sha256: str
+
+    def years(self) -> list[int]:
+        return sorted({e.year for e in self.entries if e.year is not None})
+
+    def locate(self, source: str) -> str:
+        return source if is_url(source) else str((self.path.parent / source).resolve())
+
+    def direct_targets(self, year: int) -> list[Target]:
+        return [Target(e.report_url, self.locate(e.report_url), e.organ, e.region, e.level, year)
+                for e in self.entries if e.report_url and e.year == year]
+
+    def listings(self) -> list[CatalogueEntry]:
+        return [e for e in self.entries if e.listing_url]
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Read and validate a catalogue CSV."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the catalogue: {exc.strerror or exc}", source=str(p)) from exc
+    text = raw.decode("utf-8-sig")
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in ("organ", "report_url", "listing_url", "year") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CatalogueError(f"header lacks column(s) {missing}; expected {list(COLUMNS)}", source=str(p))
+    entries: list[CatalogueEntry] = []
+    for n, row in enumerate(reader, start=2):
+        def fail(column: str, why: str, n: int = n, row: dict = row) -> CatalogueError:
+            return CatalogueError(f"line {n}, column {column}: {why} (got {row.get(column)!r})", source=str(p))
+
+        organ = (row.get("organ") or "").strip()
+        report_url = (row.get("report_url") or "").strip() or None
+        listing_url = (row.get("listing_url") or "").strip() or None
+        year_text = (row.get("year") or "").strip()
+        level = (row.get("level") or "").strip()
+        if not organ:
+            raise fail("organ", "an organ name is required")
+        if bool(report_url) == bool(listing_url):
+            raise fail("report_url", "give exactly one of report_url and listing_url")
+        if listing_url and not is_url(listing_url):
+            raise fail("listing_url", "a listing page must be an http(s) URL")
+        year = None
+        if year_text:
+            if not year_text.isdigit() or int(year_text) not in YEAR_RANGE:
+                raise fail("year", f"a reporting year between {YEAR_RANGE.start} and {YEAR_RANGE.stop - 1}")
+            year = int(year_text)
+        elif report_url:
+            raise fail("year", "the reporting year of report_url is required")
+        if level not in LEVELS:
+            raise fail("level", f"one of {sorted(LEVELS - {''})} or empty")
+        entries.append(CatalogueEntry(organ, (row.get("region") or "").strip(), level, year, report_url,
+                                      listing_url, n))
+    return Catalogue(p, tuple(entries), hashlib.sha256(raw).hexdigest())

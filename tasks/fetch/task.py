@@ -1,0 +1,46 @@
+"""Prefect faces of discovery and fetching (the only fetch module that imports prefect).
+
+Retries here are for whole-batch failures (the raw store unwritable for a moment); single
+requests already retry inside the fetcher, so the attempts do not multiply (3 × 2, not 12).
+"""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.catalogue import CatalogueEntry, Target
+from tasks.fetch.client import FetchRequest, fetch_all
+from tasks.fetch.discover import discover
+from tasks.fetch.store import ManifestEntry, RawStore
+from tasks.load.storage import DataDir
+from tasks.settings import DEFAULT_FETCH, FetchSettings
+
+
+@task(name="discover", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def discover_targets(listings: list[CatalogueEntry], year: int, settings: FetchSettings = DEFAULT_FETCH
+                     ) -> tuple[list[Target], list[str]]:
+    """Report links of the given year on every listing page (and its pagination)."""
+    targets: list[Target] = []
+    errors: list[str] = []
+    for entry in listings:
+        assert entry.listing_url is not None
+        found, errs = discover(entry.listing_url, settings)
+        errors.extend(f"{entry.organ}: {e}" for e in errs)
+        targets.extend(Target(r.url, r.url, entry.organ, entry.region, entry.level, r.year)
+                       for r in found if r.year == year)
+    return targets, errors
+
+
+@task(name="fetch-batch", task_run_name="fetch-{year}-{batch_no}", retries=2, retry_delay_seconds=[5, 30],
+      cache_policy=NO_CACHE)
+def fetch_batch(targets: list[Target], data_dir: str, year: int, batch_no: int,
+                settings: FetchSettings = DEFAULT_FETCH) -> list[ManifestEntry]:
+    """Fetch a batch (conditional requests), store bytes and manifest entries; returns the entries."""
+    store = RawStore(DataDir(data_dir))
+    requests: list[FetchRequest] = []
+    for t in targets:
+        conditional = store.request(t.location)
+        requests.append(conditional)
+    results = fetch_all(requests, settings)
+    return [store.record(r) for r in results]

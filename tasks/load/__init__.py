@@ -1,0 +1,1 @@
+"""Load stage: the data directory (local or object store), Hive partitions, staged atomic publishing."""

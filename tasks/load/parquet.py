@@ -1,0 +1,111 @@
+"""Year partitions written to a staging area, then published by renames recorded in a journal.
+
+    stage_year()  writes every dataset × zone of one year under _staging/<run>/ (outside the
+                  published roots), one fixed-name file per partition: part-0.parquet.
+    publish()     writes _staging/<run>/PUBLISH.json (the list of renames), then renames each
+                  staged file over its live twin and removes the staging run.
+    recover()     run first by every load: a run whose journal exists is rolled forward (a
+                  crash mid-publish is completed by the rerun); a run without one is discarded.
+
+A reader sees, for each partition file, the old or the new version, never half a file; and
+re-running a year replaces its files, so rows are never duplicated (outputs.md §2). The year is
+the Hive directory name, not a column inside the files.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from tasks import schemas
+from tasks.load.storage import DataDir
+
+PART_FILE = "part-0.parquet"
+JOURNAL = "PUBLISH.json"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedYear:
+    run_id: str
+    year: int
+    moves: tuple[tuple[str, str], ...]  # (staged path, live path)
+    rows: dict[str, int]  # "zone/dataset" -> rows
+
+
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(frame.drop(schemas.PARTITION_KEY).to_arrow(), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def stage_year(data_dir: DataDir, zones: dict[str, dict[str, pl.DataFrame]], year: int,
+               run_id: str | None = None) -> StagedYear:
+    """Write one year of every dataset in every zone to the staging area."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    moves: list[tuple[str, str]] = []
+    rows: dict[str, int] = {}
+    for zone in schemas.ZONES.values():
+        for dataset, schema in schemas.DATASETS.items():
+            frame = zones.get(zone, {}).get(dataset, pl.DataFrame(schema=schema))
+            frame = frame.filter(pl.col(schemas.PARTITION_KEY) == year)
+            if frame.schema != schema:
+                raise TypeError(f"{zone}/{dataset}: schema {dict(frame.schema)} is not {dict(schema)}")
+            staged = data_dir.path("_staging", run_id, zone, dataset, f"year={year}", PART_FILE)
+            data_dir.write_bytes(staged, _parquet_bytes(frame))
+            moves.append((staged, data_dir.path(zone, dataset, f"year={year}", PART_FILE)))
+            rows[f"{zone}/{dataset}"] = frame.height
+    return StagedYear(run_id, year, tuple(moves), rows)
+
+
+def publish(data_dir: DataDir, staged: StagedYear) -> None:
+    """Journal the renames, then perform them; the staging run is removed at the end."""
+    data_dir.write_json(data_dir.path("_staging", staged.run_id, JOURNAL),
+                        {"year": staged.year, "moves": [list(m) for m in staged.moves]})
+    _roll_forward(data_dir, staged.run_id)
+
+
+def discard(data_dir: DataDir, staged: StagedYear) -> None:
+    """Drop a staged year that must not be published (e.g. the schema gate failed)."""
+    data_dir.delete_dir(data_dir.path("_staging", staged.run_id))
+
+
+def _roll_forward(data_dir: DataDir, run_id: str) -> int:
+    journal = data_dir.read_json(data_dir.path("_staging", run_id, JOURNAL))
+    done = 0
+    for src, dst in journal["moves"]:
+        if data_dir.exists(src):
+            data_dir.move(src, dst)
+            done += 1
+    data_dir.delete_dir(data_dir.path("_staging", run_id))
+    return done
+
+
+def recover(data_dir: DataDir) -> list[str]:
+    """Finish publishes a crash interrupted; discard staging runs that never reached publish."""
+    notes: list[str] = []
+    for run_dir in data_dir.listdir(data_dir.path("_staging")):
+        run_id = run_dir.rstrip("/").rsplit("/", 1)[-1]
+        if data_dir.exists(data_dir.path("_staging", run_id, JOURNAL)):
+            n = _roll_forward(data_dir, run_id)
+            notes.append(f"completed an interrupted publish ({run_id}): {n} file(s) renamed")
+        else:
+            data_dir.delete_dir(run_dir)
+            notes.append(f"discarded an unpublished staging run ({run_id})")
+    return notes
+
+
+def read_dataset(data_dir: DataDir, zone: str, dataset: str) -> pl.DataFrame:
+    """Every published year of one dataset (for tests, E1 and BI-style reads)."""
+    frames = []
+    for part in data_dir.listdir(data_dir.path(zone, dataset)):
+        year = int(part.rstrip("/").rsplit("year=", 1)[-1])
+        table = pq.read_table(io.BytesIO(data_dir.read_bytes(f"{part}/{PART_FILE}")))
+        frames.append(pl.from_arrow(table).with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY)))
+    schema = schemas.DATASETS[dataset]
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames, how="vertical_relaxed").select(schema.names()).cast(dict(schema))

@@ -1,0 +1,79 @@
+"""Run bookkeeping, as plain functions: batches, stage counts, the failure list, per-year state.
+
+The state file `_state/ingest/year=YYYY.json` records a completed year (with the catalogue hash it
+was built from), so a backfill rerun after a crash does only the years that are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from tasks.catalogue import Target
+from tasks.fetch.store import ManifestEntry
+from tasks.load.storage import DataDir
+from tasks.normalise.frames import ReadReport, UnreadDocument
+from tasks.schemas import STATUS_CURATED
+
+T = TypeVar("T")
+SHANGHAI = timezone(timedelta(hours=8))
+STAGES = ("discovered", "fetched", "unchanged", "failed", "extracted", "quarantined", "published")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), max(1, size)):
+        yield list(items[i:i + size])
+
+
+def latest_reporting_year(now: datetime | None = None) -> int:
+    """The latest reporting year: reports for year Y are published from January of Y+1 (Beijing time)."""
+    return (now or datetime.now(UTC)).astimezone(SHANGHAI).year - 1
+
+
+def count_stages(discovered: int, entries: list[ManifestEntry], read: list[ReadReport],
+                 unread: list[UnreadDocument]) -> dict[str, int]:
+    fetched = sum(1 for e in entries if e.error is None and e.changed)
+    unchanged = sum(1 for e in entries if e.error is None and not e.changed)
+    failed = sum(1 for e in entries if e.error is not None)
+    curated = sum(1 for r in read if r.status == STATUS_CURATED)
+    return {"discovered": discovered, "fetched": fetched, "unchanged": unchanged, "failed": failed,
+            "extracted": len(read), "quarantined": len(read) - curated + len(unread), "published": curated}
+
+
+def failure_list(targets: list[Target], entries: list[ManifestEntry], read: list[ReadReport],
+                 unread: list[UnreadDocument], discovery_errors: list[str]) -> list[dict[str, str]]:
+    """Every document that did not reach curated/, with the stage and the reason."""
+    out = [{"source": e.split(":", 1)[0], "stage": "discover", "reason": e} for e in discovery_errors]
+    for t, e in zip(targets, entries, strict=True):
+        if e.error is not None:
+            fallback = " (read from the last good bytes)" if e.sha256 else ""
+            out.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
+    listed = {f["source"] for f in out}
+    out.extend({"source": u.source, "stage": "extract", "reason": u.error} for u in unread if u.source not in listed)
+    for r in read:
+        if r.status != STATUS_CURATED:
+            failed = [c for c in r.report.failed_checks]
+            reason = "; ".join(f"{c.id}[{c.scope}]: {c.detail}" for c in failed[:3])
+            out.append({"source": r.report.meta.source, "stage": "validate",
+                        "reason": reason + (f" (+{len(failed) - 3} more)" if len(failed) > 3 else "")})
+    return out
+
+
+def state_path(data_dir: DataDir, year: int) -> str:
+    return data_dir.path("_state", "ingest", f"year={year}.json")
+
+
+def write_state(data_dir: DataDir, year: int, catalogue_sha256: str, summary: dict[str, Any]) -> None:
+    data_dir.write_json(state_path(data_dir, year), {
+        "year": year, "status": "completed", "catalogue_sha256": catalogue_sha256,
+        "finished_at": datetime.now(UTC).isoformat(), "counts": summary.get("counts", {}),
+    })
+
+
+def year_is_done(data_dir: DataDir, year: int, catalogue_sha256: str) -> bool:
+    path = state_path(data_dir, year)
+    if not data_dir.exists(path):
+        return False
+    state = data_dir.read_json(path)
+    return state.get("status") == "completed" and state.get("catalogue_sha256") == catalogue_sha256

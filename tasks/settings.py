@@ -1,0 +1,34 @@
+"""Named defaults, each in one place: politeness and limits of the fetcher, batch sizes, thresholds.
+
+Defaults are gentle: a government site is not ours to load. Override per run (flow parameters,
+CLI options) rather than by editing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+USER_AGENT: Final = "xxgk/0.1 (annual-report dataset builder; +https://github.com/xxgk)"
+DEFAULT_DATA_DIR: Final = "output"
+DEFAULT_CATALOGUE: Final = "data/catalogue/sample.csv"
+BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs a year, not 100k
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    max_connections: int = 16  # across all hosts
+    per_host_connections: int = 2
+    per_host_interval_s: float = 1.0  # minimum gap between two requests to one host
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    retries: int = 3  # retries after the first attempt, on timeouts, resets, 5xx and 429
+    backoff_base_s: float = 1.0  # delay = base * 2**attempt * jitter(0.5–1.5), at least Retry-After
+    backoff_max_s: float = 60.0
+    max_body_bytes: int = 30 * 1024 * 1024
+    max_redirects: int = 5
+    max_listing_pages: int = 30
+    user_agent: str = USER_AGENT
+
+
+DEFAULT_FETCH: Final = FetchSettings()
