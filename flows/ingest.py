@@ -15,22 +15,44 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.catalogue import load_catalogue
+from tasks.errors import PublishError
 from tasks.extract.task import extract_batch
 from tasks.fetch.task import discover_targets, fetch_batch
 from tasks.load.storage import DataDir
 from tasks.load.task import publish_staged, recover_staging, stage
-from tasks.normalise.frames import build_frames, split_by_status
-from tasks.runs import chunks, count_stages, failure_list, latest_reporting_year, write_state, year_is_done
-from tasks.settings import BATCH_SIZE, DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+from tasks.normalise.frames import build_frames
+from tasks.runs import (
+    chunks,
+    count_stages,
+    failure_list,
+    gate_markdown,
+    latest_reporting_year,
+    write_state,
+    year_is_done,
+)
+from tasks.settings import (
+    BATCH_SIZE,
+    DEFAULT_CATALOGUE,
+    DEFAULT_DATA_DIR,
+    DEFAULT_OVERRIDES,
+    MAX_QUARANTINE_RATE,
+    MIN_REPORTS_FOR_RATE,
+)
+from tasks.validate.overrides import load_overrides, released_pairs
+from tasks.validate.route import quarantine_rate
+from tasks.validate.task import expected_checks, validate_year
 
 
 @flow(name="ingest", flow_run_name="ingest-{year}")
 def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
-           batch_size: int = BATCH_SIZE) -> dict[str, Any]:
-    """Fetch, extract, normalise and publish every report of one reporting year (default: the latest)."""
+           batch_size: int = BATCH_SIZE, overrides: str | None = DEFAULT_OVERRIDES,
+           max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE
+           ) -> dict[str, Any]:
+    """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest)."""
     logger = get_run_logger()
     year = year or latest_reporting_year()
     cat = load_catalogue(catalogue)
+    released = released_pairs(load_overrides(overrides))
     for note in recover_staging(data_dir):
         logger.warning(note)
 
@@ -54,20 +76,38 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
         read.extend(r)
         unread.extend(u)
 
+    read = expected_checks(read, data_dir, year)
     frames = build_frames(read, unread)
-    staged = stage(split_by_status(frames), data_dir, year)
+    years = cat.years() or [year]
+    validation = validate_year(frames, year, (min(*years, year), max(*years, year)), data_dir, released)
+    counts = count_stages(len(targets), entries, read, unread, validation.zones)
+    failures = failure_list(targets, entries, unread, discovery_errors, validation.consistency)
+    create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, validation),
+                             description=f"Great Expectations gate, reporting year {year}")
+    for rid, check_id in validation.releases_used:
+        logger.warning("%s: %s released by data/overrides.csv (reviewed), published despite the failure",
+                       rid, check_id)
+    if validation.schema_problems:
+        raise PublishError(f"{year}: the schema suites failed, nothing was published (a pipeline bug): "
+                           + " | ".join(validation.schema_problems[:5]))
+    rate = quarantine_rate(validation.zones["curated"]["reports"].vstack(validation.zones["quarantine"]["reports"]))
+    if rate > max_quarantine_rate and counts["discovered"] >= min_reports_for_rate:
+        raise PublishError(f"{year}: {rate:.0%} of the reports would be quarantined (threshold "
+                           f"{max_quarantine_rate:.0%}); the extractor is probably broken: nothing was published")
+
+    staged = stage(validation.zones, data_dir, year)
     rows = publish_staged(staged, data_dir)
 
-    counts = count_stages(len(targets), entries, read, unread)
-    failures = failure_list(targets, entries, read, unread, discovery_errors)
-    logger.info("%s: %s", year, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
     for f in failures:
         logger.warning("%s [%s] %s: %s", year, f["stage"], f["source"], f["reason"])
     create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
                           description=f"Documents per stage, reporting year {year}")
     create_markdown_artifact(key=f"ingest-{year}-failures", markdown=_failures_markdown(year, failures),
                              description=f"Documents that did not reach curated/, reporting year {year}")
-    summary = {"year": year, "counts": counts, "rows": rows, "failures": failures}
+    summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
+               "quarantine_rate": rate, "docs": validation.docs,
+               "relations": validation.consistency.per_relation}
     write_state(DataDir(data_dir), year, cat.sha256, summary)
     return summary
 

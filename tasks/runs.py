@@ -10,11 +10,13 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+import polars as pl
+
 from tasks.catalogue import Target
 from tasks.fetch.store import ManifestEntry
 from tasks.load.storage import DataDir
 from tasks.normalise.frames import ReadReport, UnreadDocument
-from tasks.schemas import STATUS_CURATED
+from tasks.validate.gate import ConsistencyResult
 
 T = TypeVar("T")
 SHANGHAI = timezone(timedelta(hours=8))
@@ -32,17 +34,17 @@ def latest_reporting_year(now: datetime | None = None) -> int:
 
 
 def count_stages(discovered: int, entries: list[ManifestEntry], read: list[ReadReport],
-                 unread: list[UnreadDocument]) -> dict[str, int]:
+                 unread: list[UnreadDocument], zones: dict[str, dict[str, pl.DataFrame]]) -> dict[str, int]:
     fetched = sum(1 for e in entries if e.error is None and e.changed)
     unchanged = sum(1 for e in entries if e.error is None and not e.changed)
     failed = sum(1 for e in entries if e.error is not None)
-    curated = sum(1 for r in read if r.status == STATUS_CURATED)
     return {"discovered": discovered, "fetched": fetched, "unchanged": unchanged, "failed": failed,
-            "extracted": len(read), "quarantined": len(read) - curated + len(unread), "published": curated}
+            "extracted": len(read), "quarantined": zones["quarantine"]["reports"].height,
+            "published": zones["curated"]["reports"].height}
 
 
-def failure_list(targets: list[Target], entries: list[ManifestEntry], read: list[ReadReport],
-                 unread: list[UnreadDocument], discovery_errors: list[str]) -> list[dict[str, str]]:
+def failure_list(targets: list[Target], entries: list[ManifestEntry], unread: list[UnreadDocument],
+                 discovery_errors: list[str], consistency: ConsistencyResult) -> list[dict[str, str]]:
     """Every document that did not reach curated/, with the stage and the reason."""
     out = [{"source": e.split(":", 1)[0], "stage": "discover", "reason": e} for e in discovery_errors]
     for t, e in zip(targets, entries, strict=True):
@@ -51,13 +53,41 @@ def failure_list(targets: list[Target], entries: list[ManifestEntry], read: list
             out.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
     listed = {f["source"] for f in out}
     out.extend({"source": u.source, "stage": "extract", "reason": u.error} for u in unread if u.source not in listed)
-    for r in read:
-        if r.status != STATUS_CURATED:
-            failed = [c for c in r.report.failed_checks]
-            reason = "; ".join(f"{c.id}[{c.scope}]: {c.detail}" for c in failed[:3])
-            out.append({"source": r.report.meta.source, "stage": "validate",
-                        "reason": reason + (f" (+{len(failed) - 3} more)" if len(failed) > 3 else "")})
+    sources = {t_id: src for t_id, src in _ids(targets)}
+    for rid, fails in consistency.failing_reports().items():
+        shown = "; ".join(f"{f.check_id}[{f.scope}]: {f.detail}" for f in fails[:3])
+        more = f" (+{len(fails) - 3} more)" if len(fails) > 3 else ""
+        out.append({"source": sources.get(rid, rid), "stage": "validate", "reason": shown + more})
     return out
+
+
+def _ids(targets: list[Target]) -> list[tuple[str, str]]:
+    from tasks.normalise.frames import report_id
+
+    return [(report_id(t.source), t.source) for t in targets]
+
+
+def gate_markdown(year: int, validation: Any) -> str:
+    """The Great Expectations gate of one year as a Prefect markdown artifact."""
+    c = validation.consistency
+    lines = [f"# Validation {year}", "", "| relation | severity | evaluated | failed |", "|---|---|---|---|"]
+    for check_id, (n, failed) in sorted(c.per_relation.items()):
+        severity = "expected (warning)" if check_id.startswith("E") else "strict"
+        lines.append(f"| {check_id} | {severity} | {n} | {failed} |")
+    lines += ["", f"Schema suites: {'passed' if not validation.schema_problems else 'FAILED'}"]
+    lines += [f"* {p}" for p in validation.schema_problems[:20]]
+    if c.strict_failures:
+        lines += ["", "## Quarantined relations", "", "| report | relation | scope | lhs | rhs |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in c.strict_failures[:200]]
+    if c.expected_failures:
+        lines += ["", "## Warnings (expected relations)", "", "| report | relation | scope | lhs | rhs |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |"
+                  for f in c.expected_failures[:200]]
+    if validation.docs:
+        lines += ["", f"Data Docs: `{validation.docs}`"]
+    return "\n".join(lines) + "\n"
 
 
 def state_path(data_dir: DataDir, year: int) -> str:

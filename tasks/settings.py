@@ -12,6 +12,9 @@ from typing import Final
 USER_AGENT: Final = "xxgk/0.1 (annual-report dataset builder; +https://github.com/xxgk)"
 DEFAULT_DATA_DIR: Final = "output"
 DEFAULT_CATALOGUE: Final = "data/catalogue/sample.csv"
+DEFAULT_OVERRIDES: Final = "data/overrides.csv"
+MAX_QUARANTINE_RATE: Final = 0.20  # above this share of quarantined reports a run fails: the extractor broke
+MIN_REPORTS_FOR_RATE: Final = 20  # ... judged only on years with at least this many documents
 BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs a year, not 100k
 
 

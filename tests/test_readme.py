@@ -14,7 +14,7 @@ def _commands() -> list[str]:
 
 def test_readme_opens_with_two_setup_commands() -> None:
     main_cmd, test_cmd = _commands()
-    assert "pip install" in main_cmd and "data/samples" in main_cmd
+    assert "pip install" in main_cmd and main_cmd.rstrip().endswith("xxgk run")
     assert "pip install" in test_cmd and test_cmd.rstrip().endswith("pytest")
 
 

@@ -15,13 +15,12 @@ from tasks.normalise.frames import ReadReport, UnreadDocument
 
 
 def _cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    return batch_key(parameters["items"], parameters["released"])
+    return batch_key(parameters["items"])
 
 
 @task(name="extract-batch", task_run_name="extract-{year}-{batch_no}", cache_key_fn=_cache_key,
       cache_expiration=timedelta(days=400), persist_result=True)
-def extract_batch(items: list[tuple[Target, ManifestEntry | None]], data_dir: str, year: int, batch_no: int,
-                  released: frozenset[tuple[str, str]] = frozenset()
+def extract_batch(items: list[tuple[Target, ManifestEntry | None]], data_dir: str, year: int, batch_no: int
                   ) -> tuple[list[ReadReport], list[UnreadDocument]]:
     """Read every document of the batch from the raw store; unchanged batches come from the cache."""
-    return extract_documents(items, RawStore(DataDir(data_dir)), released)
+    return extract_documents(items, RawStore(DataDir(data_dir)))

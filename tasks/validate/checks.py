@@ -51,8 +51,8 @@ def _relation(check_id: str, scope: str, total: CellValue, parts: Sequence[CellV
     rhs = _sum(parts)
     printed = ", ".join(f"{n} = {_show(p)}" for n, p in zip(part_names, parts, strict=True) if p.value is not None)
     if total.value is None:
-        if rhs == 0:
-            return CheckResult(check_id, scope, None, rhs, True, codes.SEVERITY_STRICT,
+        if rhs == 0:  # a blank total over zero components: nothing is missing, read it as 0
+            return CheckResult(check_id, scope, 0, rhs, True, codes.SEVERITY_STRICT,
                                f"{label}: total blank, components sum to 0")
         return CheckResult(check_id, scope, None, rhs, False, codes.SEVERITY_STRICT,
                            f"{label}: 总计 blank while {printed}")
@@ -146,7 +146,7 @@ def flag_missing_totals(table3: list[CellValue], table4: list[CellValue], checks
     """Add `total_missing` to the total cells whose relation failed because they were blank."""
     missing: set[str] = set()
     for c in checks:
-        if c.passed or c.lhs is not None:
+        if c.passed or c.lhs is not None:  # only failures whose total was blank
             continue
         if c.id == codes.S3:
             missing.add(f"t3.{c.scope}.total")

@@ -1,6 +1,14 @@
-"""Which zone a report belongs in: `curated` when every strict check passed, else `quarantined`."""
+"""Which zone each report belongs in, decided from the consistency gate's failures.
+
+A report is `curated` when Great Expectations found no failing strict relation for it, or when
+every relation it fails was released by a reviewer (data/overrides.csv); otherwise `quarantined`.
+`failed_checks` always lists every failing relation, released or not, so the decision is recorded.
+Documents that could not be read at all are quarantined with their `error`.
+"""
 
 from __future__ import annotations
+
+import polars as pl
 
 from tasks import schemas
 from tasks.model import Report
@@ -8,7 +16,30 @@ from tasks.model import Report
 
 def route_report(report: Report, released: frozenset[tuple[str, str]] = frozenset(),
                  report_id: str | None = None) -> tuple[str, tuple[str, ...]]:
-    """(status, failed strict check ids). `released` holds (report_id, check id) pairs a reviewer cleared."""
+    """Provisional (status, failed strict check ids) from the report's own checks."""
     failed = tuple(sorted({c.id for c in report.failed_checks}))
     blocking = [c for c in failed if (report_id, c) not in released]
     return (schemas.STATUS_QUARANTINED if blocking else schemas.STATUS_CURATED), failed
+
+
+def apply_gate(reports: pl.DataFrame, failing: dict[str, list[str]], released: frozenset[tuple[str, str]]
+               ) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+    """Set `status` and `failed_checks` of the reports frame; returns it and the releases used."""
+    used: list[tuple[str, str]] = []
+    statuses, failed_lists = [], []
+    for rid, error in zip(reports["report_id"].to_list(), reports["error"].to_list(), strict=True):
+        failed = sorted(set(failing.get(rid, [])))
+        blocking = [c for c in failed if (rid, c) not in released]
+        used += [(rid, c) for c in failed if (rid, c) in released]
+        bad = error is not None or bool(blocking)
+        statuses.append(schemas.STATUS_QUARANTINED if bad else schemas.STATUS_CURATED)
+        failed_lists.append(failed)
+    out = reports.with_columns(pl.Series("status", statuses, dtype=pl.String),
+                               pl.Series("failed_checks", failed_lists, dtype=pl.List(pl.String)))
+    return out.select(reports.columns), used
+
+
+def quarantine_rate(reports: pl.DataFrame) -> float:
+    if reports.height == 0:
+        return 0.0
+    return reports.filter(pl.col("status") == schemas.STATUS_QUARANTINED).height / reports.height

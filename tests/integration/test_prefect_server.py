@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 
 def test_serve_then_backfill_two_years(server: tuple[str, dict[str, str], Path], tmp_path: Path) -> None:
-    api, env, home = server
+    api, env, _home = server
     out = tmp_path / "out"
     serve_log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--catalogue",

@@ -1,0 +1,182 @@
+"""The publishing gate: run the Great Expectations suites of `expectations/` on one year's frames.
+
+* `consistency_gate(checks)` -- the strict suite decides which reports are quarantined (and with
+  which relations); the expected suite yields warnings. Returns per-relation pass/fail counts.
+* `schema_gate(zones)` -- every dataset's schema suite on what is about to be published; any
+  failure is a pipeline bug, reported with the expectation, the column and sample values.
+
+Validation results are rendered as a static Data Docs site when `docs_dir` is given.
+Great Expectations is imported here, inside the functions, never at module import.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from expectations.consistency import INDEX_COLUMNS, consistency_expectations
+from expectations.schema import check_dtypes, schema_expectations
+from tasks.template import codes
+
+
+@dataclass(frozen=True, slots=True)
+class RelationFailure:
+    report_id: str
+    check_id: str
+    scope: str
+    lhs: float | None
+    rhs: float | None
+    detail: str
+
+
+@dataclass(slots=True)
+class ConsistencyResult:
+    strict_failures: list[RelationFailure] = field(default_factory=list)
+    expected_failures: list[RelationFailure] = field(default_factory=list)
+    per_relation: dict[str, tuple[int, int]] = field(default_factory=dict)  # check_id -> (evaluated, failed)
+    seconds: float = 0.0
+
+    def failing_reports(self) -> dict[str, list[RelationFailure]]:
+        out: dict[str, list[RelationFailure]] = {}
+        for f in self.strict_failures:
+            out.setdefault(f.report_id, []).append(f)
+        return out
+
+
+class _Gx:
+    """One ephemeral GX context with a pandas data source and, optionally, a Data Docs site."""
+
+    def __init__(self, docs_dir: str | None) -> None:
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        for name in ("great_expectations", "great_expectations.data_context.types.base"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        self.gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.ctx.data_sources.add_pandas("xxgk")
+        self.docs_dir = docs_dir
+        self.site_dir = tempfile.mkdtemp(prefix="xxgk-docs-") if docs_dir else None
+        if self.site_dir:
+            self.ctx.add_data_docs_site(site_name="xxgk", site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": self.site_dir},
+            })
+
+    def run(self, name: str, frame: Any, expectations: list[Any], index: list[str] | None = None) -> Any:
+        gx = self.gx
+        batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        suite = self.ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+        vd = self.ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if index:
+            result_format["unexpected_index_column_names"] = index
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["xxgk"])] if self.site_dir else []
+        checkpoint = self.ctx.checkpoints.add(gx.Checkpoint(name=f"{name}-gate", validation_definitions=[vd],
+                                                            actions=actions, result_format=result_format))
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        return next(iter(result.run_results.values()))
+
+    def publish_docs(self, write: Any) -> str | None:
+        """Copy the rendered site to the data directory's docs/ (via `write(relative_path, bytes)`)."""
+        if not self.site_dir:
+            return None
+        root = Path(self.site_dir)
+        for path in root.rglob("*"):
+            if path.is_file():
+                write(str(path.relative_to(root)), path.read_bytes())
+        shutil.rmtree(root, ignore_errors=True)
+        return "index.html"
+
+
+def _failures(result: Any, frame: pl.DataFrame) -> list[RelationFailure]:
+    rows: list[RelationFailure] = []
+    lookup = {(r["report_id"], r["check_id"], r["scope"]): r for r in frame.iter_rows(named=True)}
+    for r in result.results:
+        if r.success:
+            continue
+        for idx in r.result.get("unexpected_index_list") or []:
+            key = (idx["report_id"], idx["check_id"], idx["scope"])
+            row = lookup[key]
+            rows.append(RelationFailure(*key, row["lhs"], row["rhs"], row["detail"]))
+    return rows
+
+
+def consistency_gate(checks: pl.DataFrame, docs_dir: str | None = None, gx: _Gx | None = None
+                     ) -> tuple[ConsistencyResult, _Gx]:
+    """Run the strict and expected consistency suites on the `checks` frame of one year."""
+    start = time.perf_counter()
+    gx = gx or _Gx(docs_dir)
+    out = ConsistencyResult()
+    suites = ((codes.SEVERITY_STRICT, "consistency_strict"), (codes.SEVERITY_EXPECTED, "consistency_expected"))
+    for severity, name in suites:
+        part = checks.filter(pl.col("severity") == severity)
+        if part.height == 0:
+            continue
+        result = gx.run(name, part.select([*INDEX_COLUMNS, "lhs", "rhs"]).to_pandas(),
+                        consistency_expectations(severity), INDEX_COLUMNS)
+        failures = _failures(result, part)
+        (out.strict_failures if severity == codes.SEVERITY_STRICT else out.expected_failures).extend(failures)
+        failed_by_id: dict[str, int] = {}
+        for f in failures:
+            failed_by_id[f.check_id] = failed_by_id.get(f.check_id, 0) + 1
+        for check_id, n in part.group_by("check_id").len().iter_rows():
+            out.per_relation[check_id] = (n, failed_by_id.get(check_id, 0))
+    out.seconds = time.perf_counter() - start
+    return out, gx
+
+
+def _describe(result: Any, dataset: str, zone: str, template: str | None = None) -> list[str]:
+    problems = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        column = cfg.kwargs.get("column") or cfg.kwargs.get("column_list")
+        sample = r.result.get("partial_unexpected_list") or r.result.get("observed_value")
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            sample = r.exception_info.get("exception_message")
+        where = f"{zone}/{dataset}" + (f" ({template} reports)" if template else "")
+        problems.append(f"{where}: {cfg.type} failed on column {column!r}; sample {str(sample)[:200]}")
+    return problems
+
+
+def schema_gate(zones: dict[str, dict[str, pl.DataFrame]], year_range: tuple[int, int],
+                gx: _Gx | None = None, docs_dir: str | None = None) -> tuple[list[str], _Gx]:
+    """Every dataset's schema suite on what is about to be published; returns the failures."""
+    gx = gx or _Gx(docs_dir)
+    problems: list[str] = []
+    for zone, frames in zones.items():
+        templates = frames["reports"].select("report_id", "template")
+        for dataset, frame in frames.items():
+            dtype_problems = check_dtypes(dataset, frame)
+            problems += [f"{zone}/{p}" for p in dtype_problems]
+            if dtype_problems or frame.height == 0:
+                continue
+            if dataset in ("proactive", "requests", "review_litigation"):
+                with_template = frame.join(templates, on="report_id", how="left")
+                for template in codes.SUPPORTED_TEMPLATES:
+                    part = with_template.filter(pl.col("template") == template).drop("template")
+                    if part.height:
+                        result = gx.run(f"{zone}_{dataset}_{template}",
+                                        part.to_pandas(use_pyarrow_extension_array=True),
+                                        schema_expectations(dataset, zone, year_range, template))
+                        problems += _describe(result, dataset, zone, template)
+                missing = with_template.filter(pl.col("template").is_null()).height
+                if missing:
+                    problems.append(f"{zone}/{dataset}: {missing} row(s) of reports absent from {zone}/reports")
+            else:
+                result = gx.run(f"{zone}_{dataset}", frame.to_pandas(use_pyarrow_extension_array=True),
+                                schema_expectations(dataset, zone, year_range))
+                problems += _describe(result, dataset, zone)
+    return problems, gx
