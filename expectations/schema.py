@@ -46,7 +46,9 @@ def _code_sets(template: str) -> dict[str, dict[str, list[str]]]:
         "proactive": {"block": [b.code for b in blocks],
                       "row": sorted({r for b in blocks for r in b.rows}),
                       "column": sorted({c for b in blocks for c in b.columns})},
-        "requests": {"row": list(layouts.TABLE3_ROWS[template]), "column": list(layouts.TABLE3_COLUMNS)},
+        # a group printed as one row (flag group_as_leaf) keeps its code: other_handling in fmt_2021
+        "requests": {"row": [*layouts.TABLE3_ROWS[template], *layouts.TABLE3_GROUPS[template]],
+                     "column": list(layouts.TABLE3_COLUMNS)},
         "review_litigation": {"column": list(layouts.TABLE4_COLUMNS)},
     }
 

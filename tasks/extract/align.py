@@ -367,6 +367,16 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
     for group, found in subtotals.items():
         if not any(not t.is_blank for t in found.tokens):
             continue
+        if group in groups and not any(r in rows for r in groups[group]):
+            # The report prints the group as one row and none of its sub-rows (a 2021-format report
+            # keeping the 2019 （六）其他处理 row, 洪泽区 2023/2024): keep its cells rather than lose them.
+            placed, misaligned = place_row(found.tokens, width, total_index)
+            cells += [_cell(codes.T3, group, column, p, "count", misaligned=misaligned,
+                            extra=(codes.FLAG_GROUP_AS_LEAF,))
+                      for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)]
+            warnings.append(f"table3: {group} printed as one row without its sub-rows; kept as a row "
+                            f"(flag {codes.FLAG_GROUP_AS_LEAF}) and used in place of its sub-rows by S2")
+            continue
         placed, misaligned = place_row(found.tokens, width, total_index)
         printed_subtotals[group] = [
             _cell(codes.T3, group, column, p, "count", misaligned=misaligned)
@@ -389,7 +399,7 @@ def _infer_lost_labels(sequence: list[_Row], rows: dict[str, _Row], leaf_rows: t
     previous = -1
     for row in [*sequence, _Row("<end>", [])]:
         if row.code == "":
-            if any(not t.is_blank for t in row.tokens):
+            if any(_looks_numeric(t.key) for t in row.tokens):  # a stray label fragment is not a row
                 orphans_between.append(row)
             continue
         position = leaf_rows.index(row.code) if row.code in leaf_rows else len(leaf_rows)

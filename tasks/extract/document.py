@@ -80,7 +80,7 @@ Item = str | Grid
 class Document:
     """A decoded report: prose lines and grids in reading order."""
 
-    kind: Literal["html", "text"]
+    kind: Literal["html", "text", "pdf", "docx"]
     items: list[Item]
     title: str | None = None  # <title> of an HTML page
     encoding: str = "utf-8"

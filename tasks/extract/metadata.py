@@ -27,6 +27,7 @@ _TITLE_LINE: Final = re.compile(
 _TITLE_IN_TEXT: Final = re.compile(
     r"(?P<organ>[\u4e00-\u9fff（）()]{2,40}?)(?P<year>(?:19|20)\d\d)\s*年(?:度)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)"
 )
+_TITLE_TAIL: Final = re.compile(r"^(?:19|20)\d\d年(?:度)?(?:的)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)$")
 _FIELD_TITLE: Final = re.compile(r"^标\s*题\s*[:：]\s*\|?\s*(?P<title>[^|]+)")
 _FIELD_DATE: Final = re.compile(
     r"(?:发文|成文|发布|印发|生成)(?:日期|时间)\s*[:：]?\s*\|?\s*((?:19|20)\d\d)[-/.年]\s*(\d{1,2})[-/.月]\s*(\d{1,2})"
@@ -84,6 +85,11 @@ def read_metadata(lines: list[str], page_title: str | None = None) -> Metadata:
             break
     if title is None:
         title = next((clean[i] for i, c in enumerate(compact[:60]) if len(c) <= 60 and _TITLE_LINE.match(c)), None)
+    if title is None:  # a title set on two lines (PDF, Word): the organ, then "2024年政府信息公开工作年度报告"
+        for i, c in enumerate(compact[1:12], start=1):
+            if _TITLE_TAIL.match(c) and len(compact[i - 1]) <= 30 and _ORGAN_SUFFIX.search(compact[i - 1]):
+                title = compact[i - 1] + c
+                break
     if title is None and page_title and REPORT_TITLE_MARK.search(page_title.replace(" ", "")):
         title = page_title.split("_")[0].split("-")[0].strip() or None
     if title is None:  # "现公布XX2022年政府信息公开工作年度报告。": the name is printed inside a sentence

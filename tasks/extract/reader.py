@@ -29,8 +29,6 @@ _UNSUPPORTED: Final = {
     "doc": "legacy Word .doc (OLE2) is not read; save it as .docx or PDF",
     "zip": "a ZIP archive that is not a Word .docx document",
     "image": "an image, not a document with a text layer",
-    "pdf": "PDF reports are not read yet (the PDF reader comes with the Word/PDF issue)",
-    "docx": "Word .docx reports are not read yet (the Word reader comes with the Word/PDF issue)",
 }
 
 
@@ -39,6 +37,14 @@ def read_document(data: bytes, *, content_type: str | None = None, source: str |
     kind = sniff_kind(data)
     if kind in _UNSUPPORTED:
         raise UnsupportedFormat(_UNSUPPORTED[kind], source=source)
+    if kind == "pdf":
+        from tasks.extract.pdf import read_pdf
+
+        return read_pdf(data, source)
+    if kind == "docx":
+        from tasks.extract.docx import read_docx
+
+        return read_docx(data, source)
     text, encoding = decode_text(data, content_type)
     if kind == "html":
         return read_html(text, encoding=encoding)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from tasks.extract.document import Document, Grid, Token
+from tasks.extract.pdf import split_text_row
 from tasks.extract.text import tokenize_table_lines
 from tasks.template import codes
 from tasks.template.labels import SECTION_HEADINGS, SECTION_NUMBERING, TABLE2_CAPTION, normalise_label
@@ -133,4 +134,11 @@ def section_tokens(sec: Section, doc: Document, warnings: list[str]) -> list[Tok
 def _line_tokens(lines: list[str], doc: Document, warnings: list[str], where: str) -> list[Token]:
     if doc.kind == "text":
         return tokenize_table_lines(lines, warnings, where)
-    return [Token(line.strip(), new_row=True) for line in lines if line.strip()]
+    tokens: list[Token] = []
+    for line in (ln.strip() for ln in lines):
+        cells = split_text_row(line) if doc.kind == "pdf" else None
+        if cells:  # a PDF table row without ruling lines: "规章 0 0 0"
+            tokens += [Token(c, new_row=i == 0) for i, c in enumerate(cells)]
+        elif line:
+            tokens.append(Token(line, new_row=True))
+    return tokens

@@ -45,6 +45,7 @@ FLAG_MISALIGNED: Final = "misaligned"          # a flattened row whose placement
 FLAG_COLLAPSED: Final = "collapsed"            # cell missing from a flattened row (empty cells collapsed)
 FLAG_TOTAL_MISSING: Final = "total_missing"    # a blank total next to non-zero components (spec §7.3)
 FLAG_LABEL_INFERRED: Final = "label_inferred"  # row label lost (PDF/OCR), placed by template order
+FLAG_GROUP_AS_LEAF: Final = "group_as_leaf"  # a group row printed without its sub-rows (2021 （六）其他处理)
 FLAG_NOT_PRINTED: Final = "not_printed"        # the report does not print this row or block at all
 
 # Check ids and severities (spec §7).

@@ -68,6 +68,10 @@ def check_report(template: str, table2: Sequence[CellValue], table3: Sequence[Ce
     t3 = {(c.row, c.column): c for c in table3}
     results: list[CheckResult | None] = []
     leaves = layouts.TABLE3_RESULT_LEAVES[template]
+    groups_as_leaves = sorted({c.row for c in table3 if codes.FLAG_GROUP_AS_LEAF in c.flags})
+    for group in groups_as_leaves:  # the printed group row stands in for its (unprinted) sub-rows
+        subs = layouts.TABLE3_GROUPS[template][group]
+        leaves = (*(r for r in leaves if r not in subs), group)
 
     for col in layouts.TABLE3_COLUMNS:  # S1: 一 + 二 = 三 + 四, column by column
         name = _T3_COLUMN_NAMES[col]
@@ -87,7 +91,7 @@ def check_report(template: str, table2: Sequence[CellValue], table3: Sequence[Ce
                                  f"{_T3_COLUMN_NAMES[col]} column, （七）总计 vs the result rows",
                                  leaves))
 
-    for row in layouts.TABLE3_ROWS[template]:  # S3: 总计 column = Σ the six applicant columns
+    for row in (*layouts.TABLE3_ROWS[template], *groups_as_leaves):  # S3: 总计 = Σ the six applicant columns
         parts = [t3[(row, col)] for col in layouts.TABLE3_COMPONENT_COLUMNS]
         results.append(_relation(codes.S3, row, t3[(row, layouts.TABLE3_TOTAL_COLUMN)], parts,
                                  f"row {_T3_ROW_NAMES.get(row, row)}",
