@@ -9,6 +9,7 @@ is a few hundred task runs, not 100,000.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -17,6 +18,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from tasks.catalogue import load_catalogue
 from tasks.errors import PublishError
 from tasks.extract.task import extract_batch
+from tasks.fetch.attachments import attachment_targets
+from tasks.fetch.store import RawStore
 from tasks.fetch.task import discover_targets, fetch_batch
 from tasks.load.storage import DataDir
 from tasks.load.task import publish_staged, recover_staging, stage
@@ -75,6 +78,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
         r, u = f.result()
         read.extend(r)
         unread.extend(u)
+    read, unread = _follow_attachments(targets, entries, read, unread, data_dir, year)
 
     read = expected_checks(read, data_dir, year)
     frames = build_frames(read, unread)
@@ -110,6 +114,23 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
                "relations": validation.consistency.per_relation}
     write_state(DataDir(data_dir), year, cat.sha256, summary)
     return summary
+
+
+def _follow_attachments(targets: list, entries: list, read: list, unread: list, data_dir: str, year: int
+                        ) -> tuple[list, list]:
+    """Pages that only wrap a PDF/Word attachment: fetch and read the attachment in their place."""
+    attached = attachment_targets(targets, entries, unread, RawStore(DataDir(data_dir)))
+    if not attached:
+        return read, unread
+    get_run_logger().info("%s: %d report page(s) hold their tables in an attachment", year, len(attached))
+    att_entries = fetch_batch(attached, data_dir, year, -1)
+    more_read, more_unread = extract_batch(list(zip(attached, att_entries, strict=True)), data_dir, year, -1)
+    done = {r.report_id for r in more_read}
+    unread = [u for u in unread if u.report_id not in done]
+    still = {u.report_id: u for u in more_unread}
+    unread = [replace(u, error=f"{u.error}; attachment {still[u.report_id].error}") if u.report_id in still else u
+              for u in unread]
+    return read + more_read, unread
 
 
 def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:

@@ -77,3 +77,22 @@ def discover(listing_url: str, settings: FetchSettings = DEFAULT_FETCH) -> tuple
             found.setdefault(r.url, r)
         queue.extend(p for p in pages if p not in visited)
     return list(found.values()), errors
+
+
+_ATTACHMENT_EXT: Final = (".pdf", ".docx", ".doc", ".wps")
+
+
+def find_attachments(html: str, base_url: str) -> list[str]:
+    """Links to PDF/Word attachments on a report page, the ones naming a 年度报告 first."""
+    tree = LexborHTMLParser(html)
+    ranked: list[tuple[int, str]] = []
+    for a in tree.css("a[href]"):
+        href = (a.attributes.get("href") or "").strip()
+        path = urlsplit(href).path.lower()
+        if not path.endswith(_ATTACHMENT_EXT):
+            continue
+        text = "".join((a.text(deep=True) or a.attributes.get("title") or "").split())
+        rank = 0 if ("报告" in text or "年报" in text) else 1
+        ranked.append((rank, urljoin(base_url, href)))
+    seen: set[str] = set()
+    return [u for _, u in sorted(ranked, key=lambda r: r[0]) if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]

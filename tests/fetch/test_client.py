@@ -186,3 +186,12 @@ def test_local_paths_are_sources(tmp_path) -> None:  # type: ignore[no-untyped-d
     ok, missing = fetch_all([FetchRequest(str(p)), FetchRequest(str(tmp_path / "none.txt"))], FAST)
     assert ok.ok and ok.body == "一、总体情况".encode()
     assert not missing.ok and "cannot read" in (missing.error or "")
+
+
+def test_find_attachments_prefers_the_report() -> None:
+    from tasks.fetch.discover import find_attachments
+
+    html = ("<a href='/f/guide.pdf'>办事指南</a><a href='files/rep.docx?x=1'>2023年政府信息公开工作年度报告</a>"
+            "<a href='/a.html'>页面</a>")
+    assert find_attachments(html, "http://s.example/art/1.html") == [
+        "http://s.example/art/files/rep.docx?x=1", "http://s.example/f/guide.pdf"]

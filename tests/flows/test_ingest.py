@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from tasks.load.storage import DataDir
+from tests.conftest import SAMPLES
 from tests.fixtures import render
 from tests.http_server import serve
 
@@ -54,6 +55,11 @@ class Site:
             "/sh/notice.html": (200, {}, render.LISTING_PAGE.encode()),
             "/hz/2021.html": hz,
             "/busy/2021.html": busy,
+            "/js/2021.html": (200, {"Content-Type": "text/html; charset=utf-8"}, (
+                "<html><body><h1>洪泽区2021年政府信息公开工作年度报告</h1><p>附件：</p>"
+                "<a href='/js/files/report.pdf'>洪泽区2021年政府信息公开工作年度报告.pdf</a></body></html>").encode()),
+            "/js/files/report.pdf": (200, {"Content-Type": "application/octet-stream"},
+                                     (SAMPLES / "022_hongze_2024.pdf").read_bytes()),
         }
 
 
@@ -64,7 +70,8 @@ def _catalogue(tmp_path: Path, base: str) -> str:
         f"上海市人民政府办公厅,上海市,provincial,,,{base}/sh/list/index.html\n"
         f"杭州市西湖区人民政府,浙江省杭州市,county,2021,{base}/hz/2021.html,\n"
         f"某县人民政府,某省,county,2021,{base}/busy/2021.html,\n"
-        f"失联县人民政府,某省,county,2021,{base}/missing/2021.html,\n",
+        f"失联县人民政府,某省,county,2021,{base}/missing/2021.html,\n"
+        f"淮安市洪泽区人民政府,江苏省淮安市,county,2021,{base}/js/2021.html,\n",
         encoding="utf-8")
     return str(path)
 
@@ -88,18 +95,21 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         catalogue = _catalogue(tmp_path, base)
         summary = ingest(year=2021, catalogue=catalogue, data_dir=str(out))
 
-        # stage counts: 2 from the listing (the 2020 link is another year) + 3 direct
-        assert summary["counts"] == {"discovered": 5, "fetched": 4, "unchanged": 0, "failed": 1,
-                                     "extracted": 3, "quarantined": 2, "published": 3}
+        # stage counts: 2 from the listing (the 2020 link is another year) + 4 direct; the 洪泽区 page
+        # holds its tables in an attached PDF, which is fetched and read under the page's identity
+        assert summary["counts"] == {"discovered": 6, "fetched": 5, "unchanged": 0, "failed": 1,
+                                     "extracted": 4, "quarantined": 2, "published": 4}
         reasons = {f["source"].rsplit("/", 2)[-2]: f["reason"] for f in summary["failures"]}
         assert reasons["missing"].startswith("HTTP 404")
         assert "NoTablesFound" in reasons["sh"]
 
         reports = "read_parquet('{d}/%s/reports/*/*.parquet', hive_partitioning=true)"
         assert _q(out, f"select count(*), count(distinct report_id), min(year), max(year) from {reports % 'curated'}") \
-            == [(3, 3, 2021, 2021)]
+            == [(4, 4, 2021, 2021)]
         assert sorted(r[0] for r in _q(out, f"select organ from {reports % 'curated'}")) == \
-            ["上海市人民政府办公厅", "杭州市西湖区人民政府", "某县人民政府"]
+            ["上海市人民政府办公厅", "杭州市西湖区人民政府", "某县人民政府", "淮安市洪泽区人民政府"]
+        assert _q(out, f"select source from {reports % 'curated'} where organ = '淮安市洪泽区人民政府'") == \
+            [(f"{base}/js/2021.html",)]
         quarantined = _q(out, f"select organ, error from {reports % 'quarantine'} order by organ")
         assert [q[0] for q in quarantined] == ["上海市人民政府办公厅", "失联县人民政府"]
         assert "HTTP 404" in quarantined[1][1]
@@ -113,12 +123,12 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
                       "hive_partitioning=true) where \"column\" = 'fee_amount_wan' order by value")
         assert (12.5, "万元") in fee
         assert _q(out, "select count(*) from read_parquet('{d}/curated/requests/*/*.parquet', "
-                       "hive_partitioning=true)") == [(161 + 2 * 175,)]  # the Shanghai page keeps the 2019 table
+                       "hive_partitioning=true)") == [(161 + 2 * 175 + 182,)]  # the Shanghai page keeps the 2019 table
 
         # a second run: nothing changed, nothing duplicated
         again = ingest(year=2021, catalogue=catalogue, data_dir=str(out))
-        assert again["counts"]["unchanged"] == 4 and again["counts"]["fetched"] == 0
-        assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(3, 3)]
+        assert again["counts"]["unchanged"] == 5 and again["counts"]["fetched"] == 0
+        assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         before = _snapshot(out)
 
         # a run that fails midway (before publishing) leaves the published data untouched
@@ -151,6 +161,6 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert list((out / "_staging").iterdir()), "the journalled staging run is left for recovery"
         ingest(year=2021, catalogue=catalogue, data_dir=str(out))
         assert not list((out / "_staging").iterdir())
-        assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(3, 3)]
+        assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         assert (99.0, "万元") in _q(out, "select value, unit from read_parquet('{d}/curated/proactive/*/*.parquet', "
                                          "hive_partitioning=true) where \"column\" = 'fee_amount_wan'")
