@@ -69,43 +69,44 @@ def _print_summaries(summaries: list[dict], data_dir: str) -> None:
     print(f"datasets under {data_dir}/curated and {data_dir}/quarantine (Hive partitions year=YYYY)")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Ingest the catalogue's reporting years (or --year) on Prefect's embedded API and print a summary."""
+def _run_flows(call) -> int:  # type: ignore[no-untyped-def]
+    """Run flows (imported lazily), print their summary; a refusal is one line and exit 2."""
     configure_prefect()
-    from flows.ingest import backfill, ingest
-    from tasks.catalogue import load_catalogue
-
     try:
-        cat = load_catalogue(args.catalogue)
-        if args.year:
-            summaries = [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir)]
-        else:
-            years = cat.years() or [None]
-            if years == [None]:
-                summaries = [ingest(catalogue=args.catalogue, data_dir=args.data_dir)]
-            else:
-                summaries = backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
-                                     data_dir=args.data_dir, force=True)
+        summaries, data_dir = call()
     except XxgkError as exc:
         print(f"xxgk: {exc}", file=sys.stderr)
         return 2
-    _print_summaries(summaries, args.data_dir)
+    _print_summaries(summaries, data_dir)
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Ingest the catalogue's reporting years (or --year) on Prefect's embedded API and print a summary."""
+
+    def call() -> tuple[list[dict], str]:
+        from flows.ingest import backfill, ingest
+        from tasks.catalogue import load_catalogue
+
+        years = load_catalogue(args.catalogue).years()
+        if args.year or not years:
+            return [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir)], args.data_dir
+        return backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
+                        data_dir=args.data_dir, force=True), args.data_dir
+
+    return _run_flows(call)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Ingest the years --from..--to one after another; years already ingested are skipped unless --force."""
-    configure_prefect()
-    from flows.ingest import backfill
 
-    try:
-        summaries = backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
-                             data_dir=args.data_dir, force=args.force)
-    except XxgkError as exc:
-        print(f"xxgk: {exc}", file=sys.stderr)
-        return 2
-    _print_summaries(summaries, args.data_dir)
-    return 0
+    def call() -> tuple[list[dict], str]:
+        from flows.ingest import backfill
+
+        return backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
+                        data_dir=args.data_dir, force=args.force), args.data_dir
+
+    return _run_flows(call)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -32,24 +32,28 @@ def _span(node: LexborNode, name: str, limit: int) -> int:
     return max(1, min(n, limit))
 
 
-def _lines(node: LexborNode) -> list[str]:
-    """Text of an element as lines: <br> and block children break lines; source newlines are spaces."""
-    lines: list[str] = []
+def _flow(node: LexborNode, grids: bool) -> list[Item]:
+    """Walk an element in reading order: text as lines (<br> and block elements break lines,
+    source newlines are spaces), and, when `grids`, each data table as a `Grid`."""
+    items: list[Item] = []
     buf: list[str] = []
 
     def flush() -> None:
-        text = "".join(buf).strip(" \t\r\n")
+        line = " ".join("".join(buf).replace("\u00a0", "\x00").split()).replace("\x00", "\u00a0")
         buf.clear()
-        if text:
-            lines.append(text)
+        if line:
+            items.append(line)
 
     def walk(parent: LexborNode) -> None:
         for child in parent.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
-                buf.append((child.text_content or "").replace("\r", " ").replace("\n", " "))
+                buf.append(child.text_content or "")
             elif tag in _SKIP:
                 continue
+            elif grids and tag == "table" and _is_data_table(child):
+                flush()
+                items.append(read_grid(child))
             elif tag == "br":
                 flush()
             elif tag in _BLOCK:
@@ -61,7 +65,12 @@ def _lines(node: LexborNode) -> list[str]:
 
     walk(node)
     flush()
-    return lines
+    return items
+
+
+def _lines(node: LexborNode) -> list[str]:
+    """Text of a cell as lines (no grids inside a cell: a nested table is text there)."""
+    return [i for i in _flow(node, grids=False) if isinstance(i, str)]
 
 
 def _rows(table: LexborNode) -> list[LexborNode]:
@@ -120,38 +129,8 @@ def _is_data_table(table: LexborNode) -> bool:
 def read_html(text: str, *, encoding: str = "utf-8") -> Document:
     """Parse a decoded HTML page into prose lines and data grids, in reading order."""
     tree = LexborHTMLParser(text)
-    items: list[Item] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        line = " ".join("".join(buf).split())
-        buf.clear()
-        if line:
-            items.append(line)
-
-    def walk(parent: LexborNode) -> None:
-        for child in parent.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                buf.append(child.text_content or "")
-            elif tag in _SKIP:
-                continue
-            elif tag == "table" and _is_data_table(child):
-                flush()
-                items.append(read_grid(child))
-            elif tag == "br":
-                flush()
-            elif tag in _BLOCK:
-                flush()
-                walk(child)
-                flush()
-            else:
-                walk(child)
-
     root = tree.body or tree.root
-    if root is not None:
-        walk(root)
-    flush()
+    items = _flow(root, grids=True) if root is not None else []
     title_node = tree.css_first("title")
     title = " ".join(title_node.text().split()) if title_node is not None else None
     return Document(kind="html", items=items, title=title or None, encoding=encoding)

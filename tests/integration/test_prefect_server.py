@@ -37,6 +37,14 @@ def _wait(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-un
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
+def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     home = tmp_path_factory.mktemp("prefect-home")
@@ -52,11 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         _wait(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 180, "the Prefect server")
         yield api, env, home
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
         log.close()
 
 
@@ -106,9 +110,5 @@ def test_serve_then_backfill_two_years(server: tuple[str, dict[str, str], Path],
             # the scheduler service (needs sqlalchemy<2.1) creates the next cron runs within a minute or so
             _wait(lambda: asyncio.run(scheduled()) > 0, 150, "scheduled runs of latest-year")
     finally:
-        serve.terminate()
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
+        _stop(serve)
         serve_log.close()
