@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.utilities.annotations import quote
 
 from tasks.catalogue import load_catalogue
 from tasks.errors import PublishError
@@ -68,10 +69,10 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
 
     batches = list(chunks(targets, batch_size))
-    fetch_futures = [fetch_batch.submit(b, data_dir, year, i) for i, b in enumerate(batches)]
+    fetch_futures = [fetch_batch.submit(quote(b), data_dir, year, i) for i, b in enumerate(batches)]
     entries_by_batch = [f.result() for f in fetch_futures]
     entries = [e for batch in entries_by_batch for e in batch]
-    extract_futures = [extract_batch.submit(list(zip(b, e, strict=True)), data_dir, year, i)
+    extract_futures = [extract_batch.submit(quote(list(zip(b, e, strict=True))), data_dir, year, i)
                        for i, (b, e) in enumerate(zip(batches, entries_by_batch, strict=True))]
     read, unread = [], []
     for f in extract_futures:
@@ -80,10 +81,11 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
         unread.extend(u)
     read, unread = _follow_attachments(targets, entries, read, unread, data_dir, year)
 
-    read = expected_checks(read, data_dir, year)
+    # quote(): large inputs pass by reference; Prefect would otherwise walk every nested cell
+    read = expected_checks(quote(read), data_dir, year)
     frames = build_frames(read, unread)
     years = cat.years() or [year]
-    validation = validate_year(frames, year, (min(*years, year), max(*years, year)), data_dir, released)
+    validation = validate_year(quote(frames), year, (min(*years, year), max(*years, year)), data_dir, released)
     counts = count_stages(len(targets), entries, read, unread, validation.zones)
     failures = failure_list(targets, entries, unread, discovery_errors, validation.consistency)
     create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, validation),
@@ -99,7 +101,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
         raise PublishError(f"{year}: {rate:.0%} of the reports would be quarantined (threshold "
                            f"{max_quarantine_rate:.0%}); the extractor is probably broken: nothing was published")
 
-    staged = stage(validation.zones, data_dir, year)
+    staged = stage(quote(validation.zones), data_dir, year)
     rows = publish_staged(staged, data_dir)
 
     logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
@@ -124,7 +126,7 @@ def _follow_attachments(targets: list, entries: list, read: list, unread: list, 
         return read, unread
     get_run_logger().info("%s: %d report page(s) hold their tables in an attachment", year, len(attached))
     att_entries = fetch_batch(attached, data_dir, year, -1)
-    more_read, more_unread = extract_batch(list(zip(attached, att_entries, strict=True)), data_dir, year, -1)
+    more_read, more_unread = extract_batch(quote(list(zip(attached, att_entries, strict=True))), data_dir, year, -1)
     done = {r.report_id for r in more_read}
     unread = [u for u in unread if u.report_id not in done]
     still = {u.report_id: u for u in more_unread}

@@ -15,7 +15,8 @@ from tasks.normalise.frames import ReadReport, UnreadDocument
 
 
 def _cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    return batch_key(parameters["items"])
+    items = parameters["items"]
+    return batch_key(items.unquote() if hasattr(items, "unquote") else items)
 
 
 @task(name="extract-batch", task_run_name="extract-{year}-{batch_no}", cache_key_fn=_cache_key,
