@@ -302,6 +302,7 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
     rows: dict[str, _Row] = {}
     subtotals: dict[str, _Row] = {}
     sequence: list[_Row] = []  # labelled and unlabelled rows in reading order
+    header_columns: dict[int, dict[str, tuple[int, int]]] = {}  # grid -> column code -> (first col, span)
     current: _Row | None = None
     for tok in tokens:
         if tok.new_row and current is not None and len(current.tokens) >= width \
@@ -339,8 +340,10 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
             if group in groups:
                 subtotals.setdefault(group, current)
             continue
-        if (tok.key in _T3_HEADERS or labels.TABLE3_NOTE_MARK in tok.key
-                or lookup(tok.key, _T3_COLUMNS) is not None):
+        column_code = lookup(tok.key, _T3_COLUMNS)
+        if column_code is not None and tok.grid is not None and tok.col is not None:
+            header_columns.setdefault(tok.grid, {})[column_code] = (tok.col, tok.colspan)
+        if tok.key in _T3_HEADERS or labels.TABLE3_NOTE_MARK in tok.key or column_code is not None:
             current = None
             continue
         if current is not None:
@@ -354,7 +357,8 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
         if found is None:
             placed, misaligned, extra = [_NOT_PRINTED] * width, False, (codes.FLAG_NOT_PRINTED,)
         else:
-            placed, misaligned = place_row(found.tokens, width, total_index)
+            placed, misaligned = _place_by_header(found.tokens, header_columns, warnings, row) or \
+                place_row(found.tokens, width, total_index)
             if row in inferred:
                 extra = (codes.FLAG_LABEL_INFERRED,)
             if misaligned:
@@ -384,6 +388,34 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
         ]
         warnings.append(f"table3: subtotal row {group} printed (not in the template); checked by S4")
     return cells, printed_subtotals
+
+
+def _place_by_header(tokens: list[Token], header_columns: dict[int, dict[str, tuple[int, int]]],
+                     warnings: list[str], row: str) -> tuple[list[_Placed], bool] | None:
+    """Place a grid row's cells under the header cells whose columns they sit in (HTML, Word, PDF).
+
+    Used only when the row's cells and a complete header (all seven column labels) are in the same
+    grid; a value under a column that is not in the template (a 小计 added by the organ) is left
+    out with a warning. None when the header cannot decide, so the positional rules apply.
+    """
+    cells = [t for t in tokens if t.col is not None]
+    grids = {t.grid for t in cells}
+    if not cells or len(cells) != len(tokens) or len(grids) != 1:
+        return None
+    header = header_columns.get(next(iter(grids)))  # type: ignore[arg-type]
+    if header is None or set(header) != set(layouts.TABLE3_COLUMNS):
+        return None
+    placed: dict[str, _Placed] = {}
+    for t in cells:
+        code = next((c for c, (start, span) in header.items() if start <= t.col < start + span), None)  # type: ignore[operator]
+        if code is None:
+            if not t.is_blank:
+                warnings.append(f"table3: row {row}: {t.raw!r} sits under no template column; left out")
+            continue
+        if code in placed:
+            return None
+        placed[code] = _Placed(t.raw)
+    return [placed.get(c, _Placed("", collapsed=True)) for c in layouts.TABLE3_COLUMNS], False
 
 
 def _is_table3_label(key: str, groups: dict[str, tuple[str, ...]]) -> bool:

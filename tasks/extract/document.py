@@ -32,6 +32,7 @@ class Token:
     collapsed: bool = False
     col: int | None = None
     colspan: int = 1
+    grid: int | None = None  # which grid of the document the cell belongs to
     key: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -44,9 +44,11 @@ class Section:
 def _units(doc: Document) -> list[str | Token]:
     """Lines of a text document; lines and grid tokens of an HTML document."""
     out: list[str | Token] = []
-    for item in doc.items:
+    for number, item in enumerate(doc.items):
         if isinstance(item, Grid):
-            out.extend(item.tokens())
+            for token in item.tokens():
+                token.grid = number
+                out.append(token)
         else:
             out.append(item)
     return out

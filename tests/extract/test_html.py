@@ -103,3 +103,12 @@ def test_content_is_sniffed_from_bytes_not_names() -> None:
     assert sniff_kind("一、总体情况\n".encode()) == "text"
     with pytest.raises(tasks.UnsupportedFormat, match=r"legacy Word \.doc"):
         tasks.read_report(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, source="x.html")
+
+
+def test_table3_columns_are_found_by_their_header_labels() -> None:
+    """An organ inserted a 小计 column after 其他: cells are placed under their labelled column."""
+    spec = render.hangzhou_2021()
+    report = tasks.read_report(render.render_hz2021(spec, org_subtotal=True))
+    _assert_cells(report, spec)
+    assert not report.failed_checks
+    assert any("'4' sits under no template column" in w for w in report.warnings)  # new_received 小计 = 3 + 1
