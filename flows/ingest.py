@@ -41,6 +41,8 @@ from tasks.settings import (
     DEFAULT_OVERRIDES,
     MAX_QUARANTINE_RATE,
     MIN_REPORTS_FOR_RATE,
+    FetchSettings,
+    fetch_settings,
 )
 from tasks.validate.overrides import load_overrides, released_pairs
 from tasks.validate.route import quarantine_rate
@@ -50,26 +52,27 @@ from tasks.validate.task import expected_checks, validate_year
 @flow(name="ingest", flow_run_name="ingest-{year}")
 def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
            batch_size: int = BATCH_SIZE, overrides: str | None = DEFAULT_OVERRIDES,
-           max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE
-           ) -> dict[str, Any]:
+           max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
+           fetch_options: dict[str, float] | None = None) -> dict[str, Any]:
     """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest)."""
     logger = get_run_logger()
     year = year or latest_reporting_year()
     cat = load_catalogue(catalogue)
     released = released_pairs(load_overrides(overrides))
+    settings = fetch_settings(fetch_options)
     for note in recover_staging(data_dir):
         logger.warning(note)
 
     targets = cat.direct_targets(year)
     discovery_errors: list[str] = []
     if cat.listings():
-        found, discovery_errors = discover_targets(cat.listings(), year)
+        found, discovery_errors = discover_targets(cat.listings(), year, settings)
         known = {t.source for t in targets}
         targets += [t for t in found if t.source not in known]
     logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
 
     batches = list(chunks(targets, batch_size))
-    fetch_futures = [fetch_batch.submit(quote(b), data_dir, year, i) for i, b in enumerate(batches)]
+    fetch_futures = [fetch_batch.submit(quote(b), data_dir, year, i, settings) for i, b in enumerate(batches)]
     entries_by_batch = [f.result() for f in fetch_futures]
     entries = [e for batch in entries_by_batch for e in batch]
     extract_futures = [extract_batch.submit(quote(list(zip(b, e, strict=True))), data_dir, year, i)
@@ -79,7 +82,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
         r, u = f.result()
         read.extend(r)
         unread.extend(u)
-    read, unread = _follow_attachments(targets, entries, read, unread, data_dir, year)
+    read, unread = _follow_attachments(targets, entries, read, unread, data_dir, year, settings)
 
     # quote(): large inputs pass by reference; Prefect would otherwise walk every nested cell
     read = expected_checks(quote(read), data_dir, year)
@@ -118,14 +121,14 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     return summary
 
 
-def _follow_attachments(targets: list, entries: list, read: list, unread: list, data_dir: str, year: int
-                        ) -> tuple[list, list]:
+def _follow_attachments(targets: list, entries: list, read: list, unread: list, data_dir: str, year: int,
+                        settings: FetchSettings) -> tuple[list, list]:
     """Pages that only wrap a PDF/Word attachment: fetch and read the attachment in their place."""
     attached = attachment_targets(targets, entries, unread, RawStore(DataDir(data_dir)))
     if not attached:
         return read, unread
     get_run_logger().info("%s: %d report page(s) hold their tables in an attachment", year, len(attached))
-    att_entries = fetch_batch(attached, data_dir, year, -1)
+    att_entries = fetch_batch(quote(attached), data_dir, year, -1, settings)
     more_read, more_unread = extract_batch(quote(list(zip(attached, att_entries, strict=True))), data_dir, year, -1)
     done = {r.report_id for r in more_read}
     unread = [u for u in unread if u.report_id not in done]
@@ -145,8 +148,8 @@ def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:
 
 @flow(name="backfill", flow_run_name="backfill-{start_year}-{end_year}")
 def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
-             data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE
-             ) -> list[dict[str, Any]]:
+             data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE,
+             fetch_options: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Ingest each year from start_year to end_year, one after another; completed years are skipped
     (unless `force`), so a rerun after a crash does only what is missing."""
     logger = get_run_logger()
@@ -158,5 +161,6 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
             logger.info("%s already ingested from this catalogue; skipped (force=True redoes it)", year)
             summaries.append({"year": year, "skipped": True})
             continue
-        summaries.append(ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size))
+        summaries.append(ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size,
+                                fetch_options=fetch_options))
     return summaries

@@ -35,3 +35,14 @@ class FetchSettings:
 
 
 DEFAULT_FETCH: Final = FetchSettings()
+
+
+def fetch_settings(options: dict[str, float] | None) -> FetchSettings:
+    """FetchSettings from flow parameters, e.g. {"per_host_interval_s": 2, "max_connections": 8}."""
+    if not options:
+        return DEFAULT_FETCH
+    known = set(FetchSettings.__slots__)  # type: ignore[attr-defined]
+    unknown = set(options) - known
+    if unknown:
+        raise ValueError(f"unknown fetch option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return FetchSettings(**{k: type(getattr(DEFAULT_FETCH, k))(v) for k, v in options.items()})

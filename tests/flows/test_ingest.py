@@ -14,6 +14,7 @@ from tests.fixtures import render
 from tests.http_server import serve
 
 pytestmark = pytest.mark.usefixtures("prefect_backend")
+FAST = {"per_host_interval_s": 0.01, "backoff_base_s": 0.05}  # politeness is for real sites
 
 
 def _listing(links: list[tuple[str, str]], next_href: str | None) -> bytes:
@@ -93,7 +94,7 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     out = tmp_path / "out"
     with serve(site.routes()) as base:
         catalogue = _catalogue(tmp_path, base)
-        summary = ingest(year=2021, catalogue=catalogue, data_dir=str(out))
+        summary = ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
 
         # stage counts: 2 from the listing (the 2020 link is another year) + 4 direct; the 洪泽区 page
         # holds its tables in an attached PDF, which is fetched and read under the page's identity
@@ -126,7 +127,7 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
                        "hive_partitioning=true)") == [(161 + 2 * 175 + 182,)]  # the Shanghai page keeps the 2019 table
 
         # a second run: nothing changed, nothing duplicated
-        again = ingest(year=2021, catalogue=catalogue, data_dir=str(out))
+        again = ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         assert again["counts"]["unchanged"] == 5 and again["counts"]["fetched"] == 0
         assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         before = _snapshot(out)
@@ -140,7 +141,7 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
         monkeypatch.setattr(load_task, "stage_year", broken)
         with pytest.raises(RuntimeError, match="disk full"):
-            ingest(year=2021, catalogue=catalogue, data_dir=str(out))
+            ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         assert _snapshot(out) == before
         monkeypatch.undo()
 
@@ -156,10 +157,10 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
         monkeypatch.setattr(DataDir, "move", crash_after_three)
         with pytest.raises(OSError, match="power cut"):
-            ingest(year=2021, catalogue=catalogue, data_dir=str(out))
+            ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         monkeypatch.undo()
         assert list((out / "_staging").iterdir()), "the journalled staging run is left for recovery"
-        ingest(year=2021, catalogue=catalogue, data_dir=str(out))
+        ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         assert not list((out / "_staging").iterdir())
         assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         assert (99.0, "万元") in _q(out, "select value, unit from read_parquet('{d}/curated/proactive/*/*.parquet', "
