@@ -85,6 +85,8 @@ def test_pure_stages_import_without_prefect() -> None:
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import tasks, tasks.extract.reader, tasks.validate.checks, tasks.normalise.values\n"
+        "import tasks.validate.gate, tasks.validate.expected, tasks.runs, tasks.fetch.client, tasks.fetch.store\n"
+        "import tasks.load.parquet, tasks.catalogue, tasks.extract.batch, expectations.schema\n"
         "r = tasks.read_source('data/samples/003_hulunbuir_2022.txt')\n"
         "assert r.meta.template == 'fmt_2021'\n"
         "assert 'prefect' not in sys.modules\n"
