@@ -45,7 +45,7 @@ from tasks.settings import (
     fetch_settings,
 )
 from tasks.validate.overrides import load_overrides, released_pairs
-from tasks.validate.route import quarantine_rate
+from tasks.validate.route import publish_refusal, quarantine_rate
 from tasks.validate.task import expected_checks, validate_year
 
 
@@ -96,24 +96,21 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     for rid, check_id in validation.releases_used:
         logger.warning("%s: %s released by data/overrides.csv (reviewed), published despite the failure",
                        rid, check_id)
-    if validation.schema_problems:
-        raise PublishError(f"{year}: the schema suites failed, nothing was published (a pipeline bug): "
-                           + " | ".join(validation.schema_problems[:5]))
     rate = quarantine_rate(validation.zones["curated"]["reports"].vstack(validation.zones["quarantine"]["reports"]))
-    if rate > max_quarantine_rate and counts["discovered"] >= min_reports_for_rate:
-        raise PublishError(f"{year}: {rate:.0%} of the reports would be quarantined (threshold "
-                           f"{max_quarantine_rate:.0%}); the extractor is probably broken: nothing was published")
-
-    staged = stage(quote(validation.zones), data_dir, year)
-    rows = publish_staged(staged, data_dir)
-
     logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
     for f in failures:
         logger.warning("%s [%s] %s: %s", year, f["stage"], f["source"], f["reason"])
-    create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
-                          description=f"Documents per stage, reporting year {year}")
     create_markdown_artifact(key=f"ingest-{year}-failures", markdown=_failures_markdown(year, failures),
                              description=f"Documents that did not reach curated/, reporting year {year}")
+    refusal = publish_refusal(year, validation.schema_problems, rate, counts["discovered"],
+                              max_quarantine_rate, min_reports_for_rate)
+    if refusal:
+        raise PublishError(refusal)
+
+    staged = stage(quote(validation.zones), data_dir, year)
+    rows = publish_staged(staged, data_dir)
+    create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
+                          description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
                "quarantine_rate": rate, "docs": validation.docs,
                "relations": validation.consistency.per_relation}

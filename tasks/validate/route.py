@@ -43,3 +43,20 @@ def quarantine_rate(reports: pl.DataFrame) -> float:
     if reports.height == 0:
         return 0.0
     return reports.filter(pl.col("status") == schemas.STATUS_QUARANTINED).height / reports.height
+
+
+def publish_refusal(year: int, schema_problems: list[str], rate: float, documents: int, max_rate: float,
+                    min_documents: int) -> str | None:
+    """Why a year must not be published, or None.
+
+    A failed schema suite is a pipeline bug; a quarantine rate over the threshold (on a year with
+    enough documents to judge) usually means the extractor broke. Either way the published year
+    stays as it was.
+    """
+    if schema_problems:
+        return (f"{year}: the schema suites failed, nothing was published (a pipeline bug): "
+                + " | ".join(schema_problems[:5]))
+    if rate > max_rate and documents >= min_documents:
+        return (f"{year}: {rate:.0%} of the reports would be quarantined (threshold {max_rate:.0%}); "
+                "the extractor is probably broken: nothing was published")
+    return None
