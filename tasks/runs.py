@@ -15,7 +15,7 @@ import polars as pl
 from tasks.catalogue import Target
 from tasks.fetch.store import ManifestEntry
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import ReadReport, UnreadDocument
+from tasks.normalise.frames import ReadReport, UnreadDocument, report_id
 from tasks.validate.gate import ConsistencyResult
 
 T = TypeVar("T")
@@ -53,18 +53,12 @@ def failure_list(targets: list[Target], entries: list[ManifestEntry], unread: li
             out.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
     listed = {f["source"] for f in out}
     out.extend({"source": u.source, "stage": "extract", "reason": u.error} for u in unread if u.source not in listed)
-    sources = {t_id: src for t_id, src in _ids(targets)}
+    sources = {report_id(t.source): t.source for t in targets}
     for rid, fails in consistency.failing_reports().items():
         shown = "; ".join(f"{f.check_id}[{f.scope}]: {f.detail}" for f in fails[:3])
         more = f" (+{len(fails) - 3} more)" if len(fails) > 3 else ""
         out.append({"source": sources.get(rid, rid), "stage": "validate", "reason": shown + more})
     return out
-
-
-def _ids(targets: list[Target]) -> list[tuple[str, str]]:
-    from tasks.normalise.frames import report_id
-
-    return [(report_id(t.source), t.source) for t in targets]
 
 
 def gate_markdown(year: int, validation: Any) -> str:

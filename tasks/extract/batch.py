@@ -61,6 +61,6 @@ def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: R
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,
                                          f"{type(exc).__name__}: {exc.reason}"))
             continue
-        status, failed = route_report(report, report_id=rid)  # provisional: the GX gate decides
+        status, failed = route_report(report)
         read.append(ReadReport(report, rid, fetched_at or datetime.now(UTC), status, failed))
     return read, unread

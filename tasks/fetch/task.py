@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.catalogue import CatalogueEntry, Target
-from tasks.fetch.client import FetchRequest, fetch_all
+from tasks.fetch.client import fetch_all
 from tasks.fetch.discover import discover
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
@@ -38,9 +38,5 @@ def fetch_batch(targets: list[Target], data_dir: str, year: int, batch_no: int,
                 settings: FetchSettings = DEFAULT_FETCH) -> list[ManifestEntry]:
     """Fetch a batch (conditional requests), store bytes and manifest entries; returns the entries."""
     store = RawStore(DataDir(data_dir))
-    requests: list[FetchRequest] = []
-    for t in targets:
-        conditional = store.request(t.location)
-        requests.append(conditional)
-    results = fetch_all(requests, settings)
+    results = fetch_all([store.request(t.location) for t in targets], settings)
     return [store.record(r) for r in results]

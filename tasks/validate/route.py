@@ -14,12 +14,10 @@ from tasks import schemas
 from tasks.model import Report
 
 
-def route_report(report: Report, released: frozenset[tuple[str, str]] = frozenset(),
-                 report_id: str | None = None) -> tuple[str, tuple[str, ...]]:
-    """Provisional (status, failed strict check ids) from the report's own checks."""
+def route_report(report: Report) -> tuple[str, tuple[str, ...]]:
+    """Provisional (status, failed strict check ids) from the report's own checks; the gate decides."""
     failed = tuple(sorted({c.id for c in report.failed_checks}))
-    blocking = [c for c in failed if (report_id, c) not in released]
-    return (schemas.STATUS_QUARANTINED if blocking else schemas.STATUS_CURATED), failed
+    return (schemas.STATUS_QUARANTINED if failed else schemas.STATUS_CURATED), failed
 
 
 def apply_gate(reports: pl.DataFrame, failing: dict[str, list[str]], released: frozenset[tuple[str, str]]
