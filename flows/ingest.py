@@ -89,7 +89,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     frames = build_frames(read, unread)
     years = cat.years() or [year]
     validation = validate_year(quote(frames), year, (min(*years, year), max(*years, year)), data_dir, released)
-    counts = count_stages(len(targets), entries, read, unread, validation.zones)
+    counts = count_stages(len(targets), entries, read, validation.zones)
     failures = failure_list(targets, entries, unread, discovery_errors, validation.consistency)
     create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, validation),
                              description=f"Great Expectations gate, reporting year {year}")

@@ -34,7 +34,7 @@ def latest_reporting_year(now: datetime | None = None) -> int:
 
 
 def count_stages(discovered: int, entries: list[ManifestEntry], read: list[ReadReport],
-                 unread: list[UnreadDocument], zones: dict[str, dict[str, pl.DataFrame]]) -> dict[str, int]:
+                 zones: dict[str, dict[str, pl.DataFrame]]) -> dict[str, int]:
     fetched = sum(1 for e in entries if e.error is None and e.changed)
     unchanged = sum(1 for e in entries if e.error is None and not e.changed)
     failed = sum(1 for e in entries if e.error is not None)
@@ -70,15 +70,11 @@ def gate_markdown(year: int, validation: Any) -> str:
         lines.append(f"| {check_id} | {severity} | {n} | {failed} |")
     lines += ["", f"Schema suites: {'passed' if not validation.schema_problems else 'FAILED'}"]
     lines += [f"* {p}" for p in validation.schema_problems[:20]]
-    if c.strict_failures:
-        lines += ["", "## Quarantined relations", "", "| report | relation | scope | lhs | rhs |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in c.strict_failures[:200]]
-    if c.expected_failures:
-        lines += ["", "## Warnings (expected relations)", "", "| report | relation | scope | lhs | rhs |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |"
-                  for f in c.expected_failures[:200]]
+    for title, failures in (("Quarantined relations", c.strict_failures),
+                            ("Warnings (expected relations)", c.expected_failures)):
+        if failures:
+            lines += ["", f"## {title}", "", "| report | relation | scope | lhs | rhs |", "|---|---|---|---|---|"]
+            lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in failures[:200]]
     if validation.docs:
         lines += ["", f"Data Docs: `{validation.docs}`"]
     return "\n".join(lines) + "\n"

@@ -350,22 +350,23 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
             current.tokens.append(tok)
 
     inferred = _infer_lost_labels(sequence, rows, leaf_rows, warnings)
-    cells: list[CellValue] = []
-    for row in leaf_rows:
-        found = rows.get(row)
-        extra: tuple[str, ...] = ()
+
+    def row_cells(code: str, found: _Row | None, extra: tuple[str, ...] = ()) -> list[CellValue]:
+        """The seven cells of one printed (or unprinted) row: placed by header, else by position."""
         if found is None:
             placed, misaligned, extra = [_NOT_PRINTED] * width, False, (codes.FLAG_NOT_PRINTED,)
         else:
-            placed, misaligned = _place_by_header(found.tokens, header_columns, warnings, row) or \
+            placed, misaligned = _place_by_header(found.tokens, header_columns, warnings, code) or \
                 place_row(found.tokens, width, total_index)
-            if row in inferred:
-                extra = (codes.FLAG_LABEL_INFERRED,)
             if misaligned:
-                warnings.append(f"table3: row {row} could not be placed with certainty: "
+                warnings.append(f"table3: row {code} could not be placed with certainty: "
                                 f"{[t.raw for t in found.tokens]}")
-        for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True):
-            cells.append(_cell(codes.T3, row, column, p, "count", misaligned=misaligned, extra=extra))
+        return [_cell(codes.T3, code, column, p, "count", misaligned=misaligned, extra=extra)
+                for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)]
+
+    cells: list[CellValue] = []
+    for row in leaf_rows:
+        cells += row_cells(row, rows.get(row), (codes.FLAG_LABEL_INFERRED,) if row in inferred else ())
 
     printed_subtotals: dict[str, list[CellValue]] = {}
     for group, found in subtotals.items():
@@ -374,18 +375,11 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
         if group in groups and not any(r in rows for r in groups[group]):
             # The report prints the group as one row and none of its sub-rows (a 2021-format report
             # keeping the 2019 （六）其他处理 row, 洪泽区 2023/2024): keep its cells rather than lose them.
-            placed, misaligned = place_row(found.tokens, width, total_index)
-            cells += [_cell(codes.T3, group, column, p, "count", misaligned=misaligned,
-                            extra=(codes.FLAG_GROUP_AS_LEAF,))
-                      for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)]
+            cells += row_cells(group, found, (codes.FLAG_GROUP_AS_LEAF,))
             warnings.append(f"table3: {group} printed as one row without its sub-rows; kept as a row "
                             f"(flag {codes.FLAG_GROUP_AS_LEAF}) and used in place of its sub-rows by S2")
             continue
-        placed, misaligned = place_row(found.tokens, width, total_index)
-        printed_subtotals[group] = [
-            _cell(codes.T3, group, column, p, "count", misaligned=misaligned)
-            for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)
-        ]
+        printed_subtotals[group] = row_cells(group, found)
         warnings.append(f"table3: subtotal row {group} printed (not in the template); checked by S4")
     return cells, printed_subtotals
 
