@@ -78,8 +78,8 @@ class CheckResult:
 class ReportMeta:
     source: str
     sha256: str
-    organ: str
-    year: int
+    organ: str | None  # None when neither the document nor the caller names it (a warning says so)
+    year: int | None
     template: str
     title: str | None = None
     published_on: str | None = None  # ISO date

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from tasks.extract import solve
 from tasks.extract.document import Token
 from tasks.model import CellValue
 from tasks.normalise.values import parse_value
@@ -118,6 +120,115 @@ class _Row:
 class _Placed:
     raw: str
     collapsed: bool = False
+    flags: tuple[str, ...] = ()  # how the solver placed it: solved, misaligned, blank_or_zero
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What a boundary-less capture may have done, judged over the whole document (`read_report`)."""
+
+    collapses: bool = False       # consecutive identical lines collapsed into one
+    breaks_numbers: bool = False  # a number broken over two lines somewhere
+    drops_blanks: bool = False    # empty cells left out (a table-3 row with fewer values than columns)
+
+
+Placement = tuple[list[_Placed], bool]  # the row's cells, and whether the whole row is misaligned
+
+
+def _is_scanned(tokens: Sequence[Token]) -> bool:
+    """Tokens of the label scanner (a capture without cell boundaries), not cells of a grid."""
+    return any(t.kind == "value" for t in tokens)
+
+
+def place_table(rows: dict[str, list[Token]], kinds: Callable[[str], list[ValueKind]],
+                segments: Callable[[str], list[solve.Segment]], relations: Sequence[solve.Relation],
+                place_fixed: Callable[[str, list[Token]], Placement], *, capture: Capture, where: str,
+                warnings: list[str]) -> dict[str, Placement]:
+    """Place every printed row of one table: rows with their cell boundaries by `place_fixed`, the
+    rows of a boundary-less capture by the relations (`tasks.extract.solve`), the whole table at once.
+
+    A scanned row with exactly one token per column and no sign of run-together or broken numbers
+    is read by position; any other scanned row is solved. A row no reading fits, or one the search
+    cap stops, keeps its printed tokens in order with every cell `misaligned`.
+    """
+    out: dict[str, Placement] = {}
+    widths = {code: len(kinds(code)) for code in rows}
+    scanned = {code: toks for code, toks in rows.items() if _is_scanned(toks)}
+    breaks = capture.breaks_numbers or any(len(toks) > widths[code] for code, toks in scanned.items())
+    drops = capture.drops_blanks or any(len(toks) < widths[code] for code, toks in scanned.items())
+    join = breaks and drops  # only then can a row with one token per cell hide a broken number
+    collapses = capture.collapses
+    fixed: dict[str, tuple[int, ...]] = {}
+    open_rows: dict[str, list[solve.Reading]] = {}
+    split_rows: set[str] = set()
+    unplaceable: dict[str, str] = {}
+    for code, toks in rows.items():
+        width = widths[code]
+        split = any(t.tight for t in toks)
+        readings: list[solve.Reading] | None = None
+        if _is_scanned(toks) and not split and not join and len(toks) == width \
+                and not solve.segments_hold([t.raw for t in toks], kinds(code), segments(code)):
+            # One token per cell, yet the row does not add up: a number broken over two lines beside a
+            # dropped blank would look the same. Solve it if a join makes it add up; else it is as printed.
+            readings = solve.row_readings([t.raw for t in toks], kinds(code), segments(code),
+                                          solve.Mode(join=True, repeats=collapses)) or None
+        if readings is None and (not _is_scanned(toks) or (not split and not join and len(toks) == width)):
+            out[code] = place_fixed(code, toks)
+            fixed[code] = tuple(solve.numeric_or_zero(p.raw, k) for p, k in zip(out[code][0], kinds(code), strict=True))
+            continue
+        if readings is None:
+            row_join = (join or (breaks and len(toks) != width)) and not split
+            mode = solve.Mode(split=split, join=row_join, repeats=collapses and not split)
+            readings = solve.row_readings([t.raw for t in toks], kinds(code), segments(code), mode)
+        if readings is None:
+            unplaceable[code] = f"over the search cap of {solve.MAX_NODES} nodes"
+        elif not readings:
+            unplaceable[code] = "no placement of its printed values satisfies its own total"
+        else:
+            open_rows[code] = readings
+            if split:
+                split_rows.add(code)
+    if open_rows:
+        usable = [r for r in relations if not any(row in unplaceable for row, _ in (*r.lhs, *r.rhs))]
+        solution = solve.solve_table(fixed, open_rows, usable, max(widths.values()))
+        for code, readings in open_rows.items():
+            reading = solution.chosen.get(code)
+            if reading is None and len(readings) == 1 and code not in split_rows:
+                reading = readings[0]  # the column relations fail anyway; its own total decides
+                warnings.append(f"{where}: row {code} placed by its own total alone: no placement of the "
+                                f"table satisfies every column relation")
+            if reading is None:
+                unplaceable[code] = ("no placement satisfies every relation of the table" if not solution.capped
+                                     else "the solver's limit was reached")
+                continue
+            varying = solution.varying.get(code, set())
+            if varying:
+                ties = ", ".join(solve.describe(r) for r in readings[:4])
+                warnings.append(f"{where}: row {code}: several placements satisfy every relation "
+                                f"(e.g. {ties}); cells {sorted(varying)} flagged {codes.FLAG_MISALIGNED}")
+            cells: list[_Placed] = []
+            union = solution.printed.get(code, reading.seen)
+            for c, raw in enumerate(reading.first):
+                flags = [codes.FLAG_SOLVED]
+                seen = union[c]
+                if c in reading.joined:
+                    flags.append(codes.FLAG_JOINED)
+                if c in varying:
+                    flags.append(codes.FLAG_MISALIGNED)
+                elif len(seen) > 1 and "" in seen:
+                    raw = next(f for f in sorted(seen) if f)
+                    flags.append(codes.FLAG_BLANK_OR_ZERO)
+                cells.append(_Placed(raw, flags=tuple(flags)))
+            out[code] = (cells, False)
+    for code, reason in unplaceable.items():
+        toks = rows[code]
+        width = widths[code]
+        raws = [t.raw for t in toks]
+        if len(raws) > width:
+            raws = [*raws[: width - 1], " ".join(raws[width - 1:])]
+        warnings.append(f"{where}: row {code} could not be placed ({reason}): {[t.raw for t in toks]}")
+        out[code] = ([_Placed(r) for r in raws] + [_Placed("", collapsed=True)] * (width - len(raws)), True)
+    return out
 
 
 def place_row(tokens: list[Token], width: int, total_index: int | None) -> tuple[list[_Placed], bool]:
@@ -193,7 +304,8 @@ def _cell(table: str, row: str | None, column: str, placed: _Placed, kind: Value
     flags = list(parsed.flags)
     if placed.collapsed:
         flags.append(codes.FLAG_COLLAPSED)
-    if misaligned:
+    flags.extend(placed.flags)
+    if misaligned and codes.FLAG_MISALIGNED not in flags:
         flags.append(codes.FLAG_MISALIGNED)
     flags.extend(extra)
     return CellValue(table=table, row=row, column=column, value=parsed.value, raw=placed.raw,
@@ -203,12 +315,36 @@ def _cell(table: str, row: str | None, column: str, placed: _Placed, kind: Value
 _NOT_PRINTED: Final = _Placed("")
 
 
+def _skip_text(tok: Token, where: str, warnings: list[str]) -> bool:
+    """A scanned text token that is no label: drop it; True when it is prose that ends the row.
+
+    A fragment of a label (a label cut over two cells, `计这一情形…`) or a converter's header
+    (`数据1`) is dropped silently; longer text that belongs to no label is a footnote or prose,
+    and the values after it are not cells of the row before it.
+    """
+    key = tok.key
+    if len(key) <= 3 or any(key in label for label in _ALL_LABELS) or key.startswith(("数据", "列")):
+        return False
+    warnings.append(f"{where}: text {tok.raw[:30]!r} between the rows ignored")
+    return len(key) > 8
+
+
+_ALL_LABELS: Final = tuple({*_T2_ROWS, *_T2_COLUMNS, *_T3_ROWS, *_T3_GROUPS, *_T3_COLUMNS, *_T3_HEADERS,
+                            *_T4_HEADERS, labels.normalise_label(
+                                "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)")})
+
+
 # ---------------------------------------------------------------------------------------------
 # Table 2
 
 
-def align_table2(tokens: list[Token], template: str, warnings: list[str]) -> list[CellValue]:
-    """Table 2 cells in layout order; every cell of the template version exactly once."""
+def align_table2(tokens: list[Token], template: str, warnings: list[str], *, capture: Capture | None = None
+                 ) -> list[CellValue]:
+    """Table 2 cells in layout order; every cell of the template version exactly once.
+
+    `capture`: what the capture may have done to its cells (see `Capture`, `place_table`).
+    """
+    capture = capture or Capture()
     blocks = layouts.TABLE2_BLOCKS[template]
     block_of_row = {row: b for b in blocks for row in b.rows}
     known_items = {b.article_item for b in blocks}
@@ -248,23 +384,39 @@ def align_table2(tokens: list[Token], template: str, warnings: list[str]) -> lis
             if caption_block is not None and tok.key not in _T2_HEADER_FIRST:
                 headers.setdefault(caption_block, []).append(tok.key)
             continue
+        if tok.kind == "text":
+            if _skip_text(tok, "table2", warnings):
+                current = None
+            continue
         if current is not None:
             current.tokens.append(tok)
 
+    order = {block.code: _table2_column_order(block, headers.get(block.code, []), warnings) for block in blocks}
+    block_of = {f"{b}.{r}": b for b, r in rows}
+
+    def kinds(key: str) -> list[ValueKind]:
+        return [layouts.TABLE2_COLUMN_KIND[c] for c in order[block_of[key]]]
+
+    def fixed(key: str, toks: list[Token]) -> Placement:
+        placed, misaligned = place_row(toks, len(order[block_of[key]]), None)
+        if misaligned:
+            warnings.append(f"table2: row {key} has {len(toks)} cells for {len(placed)} columns: "
+                            f"{[t.raw for t in toks]}")
+        return placed, misaligned
+
+    placements = place_table({f"{b}.{r}": row.tokens for (b, r), row in rows.items()}, kinds, lambda key: [], (),
+                             fixed, capture=capture, where="table2", warnings=warnings)
     cells: list[CellValue] = []
     for block in blocks:
-        columns = _table2_column_order(block, headers.get(block.code, []), warnings)
+        columns = order[block.code]
         for row in block.rows:
             found = rows.get((block.code, row))
             if found is None:
                 placed, misaligned = [_NOT_PRINTED] * len(columns), False
                 extra: tuple[str, ...] = (codes.FLAG_NOT_PRINTED,)
             else:
-                placed, misaligned = place_row(found.tokens, len(columns), None)
+                placed, misaligned = placements[f"{block.code}.{row}"]
                 extra = ()
-                if misaligned:
-                    warnings.append(f"table2: row {row} of {block.code} has {len(found.tokens)} cells for "
-                                    f"{len(columns)} columns: {[t.raw for t in found.tokens]}")
             by_column = dict(zip(columns, placed, strict=True))
             for column in block.columns:
                 cells.append(_cell(codes.T2, row, column, by_column[column],
@@ -287,7 +439,7 @@ def _table2_column_order(block: layouts.Table2Block, header_keys: list[str], war
 # Table 3
 
 
-def align_table3(tokens: list[Token], template: str, warnings: list[str]
+def align_table3(tokens: list[Token], template: str, warnings: list[str], *, capture: Capture | None = None
                  ) -> tuple[list[CellValue], dict[str, list[CellValue]]]:
     """Table 3 cells (every row × column of the version) and any printed subtotal rows (for S4).
 
@@ -295,6 +447,7 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
     unlabelled row; it is given the missing label only when exactly as many unlabelled rows as
     missing labels sit between two labelled rows (template order), and then flagged `label_inferred`.
     """
+    capture = capture or Capture()
     leaf_rows = layouts.TABLE3_ROWS[template]
     groups = layouts.TABLE3_GROUPS[template]
     width = len(layouts.TABLE3_COLUMNS)
@@ -346,21 +499,38 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str]
         if tok.key in _T3_HEADERS or labels.TABLE3_NOTE_MARK in tok.key or column_code is not None:
             current = None
             continue
+        if tok.kind == "text":
+            if _skip_text(tok, "table3", warnings):
+                current = None
+            continue
         if current is not None:
             current.tokens.append(tok)
 
     inferred = _infer_lost_labels(sequence, rows, leaf_rows, warnings)
+    printed = {code: r.tokens for code, r in rows.items()}
+    printed_groups = {g: r.tokens for g, r in subtotals.items() if any(not t.is_blank for t in r.tokens)}
+    as_leaf = {g for g in printed_groups if g in groups and not any(r in rows for r in groups[g])}
+    leaves = [r for r in layouts.TABLE3_RESULT_LEAVES[template]
+              if not any(r in groups[g] for g in as_leaf)] + sorted(as_leaf)
+
+    def fixed(code: str, toks: list[Token]) -> Placement:
+        placement = _place_by_header(toks, header_columns, warnings, code) or place_row(toks, width, total_index)
+        if placement[1]:
+            warnings.append(f"table3: row {code} could not be placed with certainty: {[t.raw for t in toks]}")
+        return placement
+
+    placements = place_table(
+        {**printed, **printed_groups}, lambda code: ["count"] * width,
+        lambda code: [solve.Segment(tuple(range(total_index)), total_index)],
+        layouts.table3_relations(leaves, [g for g in printed_groups if g not in as_leaf], groups), fixed,
+        capture=capture, where="table3", warnings=warnings)
 
     def row_cells(code: str, found: _Row | None, extra: tuple[str, ...] = ()) -> list[CellValue]:
-        """The seven cells of one printed (or unprinted) row: placed by header, else by position."""
+        """The seven cells of one printed (or unprinted) row, as `place_table` placed them."""
         if found is None:
             placed, misaligned, extra = [_NOT_PRINTED] * width, False, (codes.FLAG_NOT_PRINTED,)
         else:
-            placed, misaligned = _place_by_header(found.tokens, header_columns, warnings, code) or \
-                place_row(found.tokens, width, total_index)
-            if misaligned:
-                warnings.append(f"table3: row {code} could not be placed with certainty: "
-                                f"{[t.raw for t in found.tokens]}")
+            placed, misaligned = placements[code]
         return [_cell(codes.T3, code, column, p, "count", misaligned=misaligned, extra=extra)
                 for column, p in zip(layouts.TABLE3_COLUMNS, placed, strict=True)]
 
@@ -449,14 +619,24 @@ def _infer_lost_labels(sequence: list[_Row], rows: dict[str, _Row], leaf_rows: t
 # Table 4
 
 
-def align_table4(tokens: list[Token], warnings: list[str]) -> list[CellValue]:
+def align_table4(tokens: list[Token], warnings: list[str], *, capture: Capture | None = None) -> list[CellValue]:
     """The 15 cells of table 4's single data row, which follows the three header rows."""
+    capture = capture or Capture()
     columns = layouts.TABLE4_COLUMNS
     last_header = -1
     for i, tok in enumerate(tokens):
         if tok.key in _T4_HEADERS:
             last_header = i
     data = tokens[last_header + 1:]
+    if _is_scanned(data):
+        kept: list[Token] = []
+        for tok in data:
+            if tok.kind == "text":
+                if _skip_text(tok, "table4", warnings):
+                    break  # a footnote after the data row
+                continue
+            kept.append(tok)
+        data = kept
     if last_header < 0:
         data = [t for t in tokens
                 if t.is_blank or _looks_numeric(t.key) or parse_value(t.raw, "count").value is not None]
@@ -469,9 +649,18 @@ def align_table4(tokens: list[Token], warnings: list[str]) -> list[CellValue]:
         placed, misaligned = [_NOT_PRINTED] * len(columns), False
         extra: tuple[str, ...] = (codes.FLAG_NOT_PRINTED,)
     else:
-        placed, misaligned = place_row(data, len(columns), None)
+        def fixed(code: str, toks: list[Token]) -> Placement:
+            placement = place_row(toks, len(columns), None)
+            if placement[1]:
+                warnings.append(f"table4: {len(toks)} cells for 15 columns: {[t.raw for t in toks]}")
+            return placement
+
+        n = len(layouts.TABLE4_OUTCOMES)
+        segments = [solve.Segment(tuple(range(g * n, g * n + n - 1)), g * n + n - 1)
+                    for g in range(len(layouts.TABLE4_GROUPS))]
+        placed, misaligned = place_table({"t4": data}, lambda code: ["count"] * len(columns),
+                                         lambda code: segments, (), fixed, capture=capture,
+                                         where="table4", warnings=warnings)["t4"]
         extra = ()
-        if misaligned:
-            warnings.append(f"table4: {len(data)} cells for 15 columns: {[t.raw for t in data]}")
     return [_cell(codes.T4, None, column, p, "count", misaligned=misaligned, extra=extra)
             for column, p in zip(columns, placed, strict=True)]

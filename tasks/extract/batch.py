@@ -14,7 +14,7 @@ from typing import Final
 
 from tasks.catalogue import Target
 from tasks.errors import XxgkError
-from tasks.extract.reader import read_report
+from tasks.extract.reader import read_report, require_metadata
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.normalise.frames import ReadReport, UnreadDocument, report_id
 from tasks.validate.route import route_report
@@ -57,9 +57,14 @@ def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: R
         try:
             report = read_report(store.read(entry.sha256), source=target.source, content_type=entry.content_type,
                                  organ=target.organ, year=target.year)
+            require_metadata(report, target.source)
         except XxgkError as exc:
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,
                                          f"{type(exc).__name__}: {exc.reason}"))
+            continue
+        except Exception as exc:  # any failure of one document is its quarantine reason, never the year's
+            unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,
+                                         f"internal error while reading ({type(exc).__name__}: {str(exc)[:200]})"))
             continue
         status, failed = route_report(report)
         read.append(ReadReport(report, rid, fetched_at or datetime.now(UTC), status, failed))

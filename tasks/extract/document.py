@@ -25,6 +25,9 @@ class Token:
     lookups. `collapsed` marks an empty cell that stands for one *or more* cells lost when the
     capture collapsed them (a bare line break between pipes in a one-row-per-line capture).
     `col`/`colspan` are the logical position when the source had a real grid (HTML, Word).
+    `kind` is "cell" for a cell whose boundaries the capture kept; the label scanner of
+    `tasks.extract.stream` makes "label", "value" and "text" tokens instead, and marks a value
+    `tight` when no separator stood before it (its digits ran into the label or another value).
     """
 
     raw: str
@@ -33,6 +36,8 @@ class Token:
     col: int | None = None
     colspan: int = 1
     grid: int | None = None  # which grid of the document the cell belongs to
+    kind: Literal["cell", "label", "value", "text"] = "cell"
+    tight: bool = False
     key: str = field(init=False)
 
     def __post_init__(self) -> None:

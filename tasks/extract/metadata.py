@@ -1,11 +1,12 @@
 """Report metadata from the text: organ, reporting year, title, publication date.
 
 Sources, in order of trust:
-* year  -- the 统计期限 sentence ("统计期限为2020年1月1日至…"), then the title, then the
-           first year named in 总体情况;
+* year  -- the 统计期限/统计周期 sentence ("统计期限为2020年1月1日至…", also broken over lines),
+           then the title, then the first year named in 总体情况;
 * title -- a "标题:" field, a standalone line naming a 政府信息公开(工作)年度报告, the page <title>;
-* organ -- the signature above the closing date, then the organ named in the title, then the
-           intro ("全文包括XX政府信息公开总体情况", "由XX编制");
+* organ -- the signature above the closing date, then a "发布机构:" field, then the organ named
+           in the title (before or after its year), then the intro ("全文包括XX政府信息公开总体情况",
+           "由XX编制");
 * date  -- a 发文日期/成文日期/发布日期 field, else the signature date at the end.
 Catalogue hints (organ, year), when given, win over all of these.
 """
@@ -19,7 +20,8 @@ from typing import Final
 
 from tasks.template.labels import REPORT_TITLE_MARK
 
-_YEAR_PERIOD: Final = re.compile(r"统计(?:期限|时限|时间|期间|区间)[^0-9]{0,12}((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
+_YEAR_PERIOD: Final = re.compile(
+    r"统计(?:期限|时限|时间|期间|区间|周期|范围)[^0-9]{0,12}((?:19|20)\d\d)\s*年\s*(?:1|01)\s*月\s*(?:1|01)\s*日")
 _TITLE_LINE: Final = re.compile(
     r"^(?:关于)?(?:印发)?(?P<organ>[^\s，,。；;:：|]{2,40}?)[（(]?(?P<year>(?:19|20)\d\d)\s*年(?:度)?[)）]?"
     r"(?:的)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)(?:\(全文\)|（全文）)?$"
@@ -27,6 +29,11 @@ _TITLE_LINE: Final = re.compile(
 _TITLE_IN_TEXT: Final = re.compile(
     r"(?P<organ>[\u4e00-\u9fff（）()]{2,40}?)(?P<year>(?:19|20)\d\d)\s*年(?:度)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)"
 )
+# "2019年上海市人民政府办公厅政府信息公开工作年度报告": the year before the organ.
+_TITLE_YEAR_FIRST: Final = re.compile(
+    r"^(?P<year>(?:19|20)\d\d)年(?:度)?(?P<organ>[\u4e00-\u9fff（）()]{2,40}?)(?:的)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)"
+)
+_FIELD_ORGAN: Final = re.compile(r"^(?:发布机构|发文机关|发布单位|来源|信息来源|发布部门)[:：]\|?(?P<organ>[^|]{2,40})")
 _TITLE_TAIL: Final = re.compile(r"^(?:19|20)\d\d年(?:度)?(?:的)?政府信息公开(?:工作)?(?:年度)?(?:报告|年报)$")
 _FIELD_TITLE: Final = re.compile(r"^标\s*题\s*[:：]\s*\|?\s*(?P<title>[^|]+)")
 _FIELD_DATE: Final = re.compile(
@@ -51,14 +58,20 @@ class Metadata:
     published_on: str | None
 
 
+_MARKUP: Final = re.compile(r"^(?:#{1,6}\s+|>\s*)|\*\*|__")
+
+
 def _clean(line: str) -> str:
-    return " ".join(line.replace("\u00a0", " ").replace("\u3000", " ").split()).strip(" |")
+    """One line without NBSPs, runs of spaces, pipes at its ends and Markdown markup (`# `, `**`)."""
+    line = _MARKUP.sub("", line.replace("\u00a0", " ").replace("\u3000", " ").strip())
+    return " ".join(line.split()).strip(" |")
 
 
 def _organ_from_title(title: str | None) -> str | None:
     if not title:
         return None
-    m = _TITLE_LINE.match(title.replace(" ", "")) or _TITLE_IN_TEXT.search(title.replace(" ", ""))
+    compact = title.replace(" ", "")
+    m = _TITLE_LINE.match(compact) or _TITLE_YEAR_FIRST.match(compact) or _TITLE_IN_TEXT.search(compact)
     if not m:
         return None
     organ = _VERB_PREFIX.sub("", m["organ"]).strip("（(")
@@ -84,7 +97,8 @@ def read_metadata(lines: list[str], page_title: str | None = None) -> Metadata:
             title = m["title"].strip()
             break
     if title is None:
-        title = next((clean[i] for i, c in enumerate(compact[:60]) if len(c) <= 60 and _TITLE_LINE.match(c)), None)
+        title = next((clean[i] for i, c in enumerate(compact[:60])
+                      if len(c) <= 60 and (_TITLE_LINE.match(c) or _TITLE_YEAR_FIRST.match(c))), None)
     if title is None:  # a title set on two lines (PDF, Word): the organ, then "2024年政府信息公开工作年度报告"
         for i, c in enumerate(compact[1:12], start=1):
             if _TITLE_TAIL.match(c) and len(compact[i - 1]) <= 30 and _ORGAN_SUFFIX.search(compact[i - 1]):
@@ -103,6 +117,9 @@ def read_metadata(lines: list[str], page_title: str | None = None) -> Metadata:
         if m := _YEAR_PERIOD.search(c):
             year = int(m.group(1))
             break
+    if year is None:  # the sentence broken over lines (one cell or one half-width run per line)
+        if m := _YEAR_PERIOD.search("".join(compact[:400])):
+            year = int(m.group(1))
     if year is None and title:
         if m := _YEAR_ANY.search(title.replace(" ", "")):
             year = int(m.group(1))
@@ -131,7 +148,13 @@ def read_metadata(lines: list[str], page_title: str | None = None) -> Metadata:
             signature_organ = compact[i - 1]
         break
 
-    organ = signature_organ or _organ_from_title(title)
+    field_organ = None
+    for c in compact[:40]:
+        if m := _FIELD_ORGAN.match(c):
+            field_organ = m["organ"].strip() if _ORGAN_SUFFIX.search(m["organ"].strip()) else None
+            if field_organ:
+                break
+    organ = signature_organ or field_organ or _organ_from_title(title)
     if organ is None:
         for c in compact[:80]:
             if m := _TITLE_IN_TEXT.search(c):

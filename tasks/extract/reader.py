@@ -7,14 +7,16 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
 from tasks.errors import ExtractError, MissingMetadata, NoTablesFound, SourceError, UnsupportedFormat
-from tasks.extract.align import align_table2, align_table3, align_table4
+from tasks.extract.align import Capture, align_table2, align_table3, align_table4
 from tasks.extract.decode import decode_text, sniff_kind
 from tasks.extract.detect import detect_template
-from tasks.extract.document import Document
+from tasks.extract.document import Document, Token
 from tasks.extract.html import read_html
 from tasks.extract.metadata import read_metadata
 from tasks.extract.sections import section_tokens, split_sections
@@ -53,6 +55,51 @@ def read_document(data: bytes, *, content_type: str | None = None, source: str |
     return doc
 
 
+MISSING_YEAR: Final = "no reporting year: no 统计期限 sentence, no year in the title or text"
+MISSING_ORGAN: Final = "no organ: no signature, no 发布机构 field, no organ in the title or intro"
+
+
+def require_metadata(report: Report, source: str) -> None:
+    """Raise `MissingMetadata` when the report has no year or no organ (the flows need both)."""
+    if report.meta.year is None:
+        raise MissingMetadata(f"{MISSING_YEAR}, and the catalogue gives none", source=source)
+    if not report.meta.organ:
+        raise MissingMetadata(f"{MISSING_ORGAN}, and the catalogue gives none", source=source)
+
+
+_WIDEST_ROW: Final = {codes.SEC_PROACTIVE: 3, codes.SEC_REQUESTS: 7, codes.SEC_REVIEW_LITIGATION: 15}
+
+
+def judge_capture(tokens: dict[str, list[Token]]) -> Capture:
+    """What a scanned capture (no cell boundaries) may have done to its values, from the whole document.
+
+    * It collapses repeated lines unless two equal values stand next to each other somewhere (a
+      crawler that collapses consecutive identical lines never leaves such a pair).
+    * It breaks numbers over lines when somewhere more values follow a row label than the
+      widest row of that table has cells; then a row that shows one token per cell may still
+      hold a broken number beside a dropped blank, and is solved rather than read by position.
+    """
+    scanned = [t for toks in tokens.values() for t in toks if t.kind != "cell"]
+    if not scanned:
+        return Capture()
+    collapses = not any(a.kind == b.kind == "value" and a.raw == b.raw
+                        for a, b in pairwise(scanned))
+    breaks = drops = False
+    for section, toks in tokens.items():
+        runs: list[int] = []
+        run = 0
+        for t in toks:
+            if t.kind == "label":
+                runs.append(run)
+                run = 0
+            elif t.kind == "value" and not t.tight:
+                run += 1
+        runs.append(run)
+        breaks = breaks or any(r > _WIDEST_ROW[section] for r in runs)
+        drops = drops or (section == codes.SEC_REQUESTS and any(0 < r < 7 for r in runs))
+    return Capture(collapses=collapses, breaks_numbers=breaks, drops_blanks=drops)
+
+
 def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | None = None,
                 organ: str | None = None, year: int | None = None) -> Report:
     """Extract one annual report from its bytes.
@@ -62,7 +109,9 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
     (from the source catalogue), take precedence over what the text says.
 
     Raises an `ExtractError` subclass when the bytes hold no readable report. Problems in single
-    cells never raise: they are flags and failed checks on the returned report.
+    cells never raise: they are flags and failed checks on the returned report. A report whose
+    tables are readable is returned even when neither the text nor the caller names its organ or
+    year: those are None, with a warning (`require_metadata` is what the flows apply).
 
     >>> from pathlib import Path
     >>> report = read_report(Path("data/samples/002_hequ_2020.txt").read_bytes())
@@ -85,22 +134,27 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
     if not any(tokens.values()):
         raise NoTablesFound("the template's headings were found but no table cells under them", source=source)
 
-    table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, warnings)
-    table3, subtotals = align_table3(tokens[codes.SEC_REQUESTS], template, warnings)
-    table4 = align_table4(tokens[codes.SEC_REVIEW_LITIGATION], warnings)
+    capture = judge_capture(tokens)
+    table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, warnings, capture=capture)
+    table3, subtotals = align_table3(tokens[codes.SEC_REQUESTS], template, warnings, capture=capture)
+    table4 = align_table4(tokens[codes.SEC_REVIEW_LITIGATION], warnings, capture=capture)
+    if capture.drops_blanks and not capture.breaks_numbers \
+            and any(codes.FLAG_JOINED in c.flags for c in (*table3, *table4)):
+        # tables 3 and 4 proved that this capture breaks numbers: table 2 (no relations) cannot tell
+        warnings.append("numbers broken over two lines in tables 3/4: table 2 read again under that assumption")
+        capture = replace(capture, breaks_numbers=True)
+        table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, [], capture=capture)
     if all(codes.FLAG_NOT_PRINTED in c.flags for c in (*table2, *table3, *table4)):
         raise NoTablesFound("the table sections hold no row of the national template", source=source)
 
     checks = check_report(template, table2, table3, table4, subtotals)
     table3, table4 = flag_missing_totals(table3, table4, checks)
 
-    report_organ = organ or meta.organ
+    report_organ = organ or meta.organ or None
     if report_year is None:
-        raise MissingMetadata("no reporting year: no 统计期限 sentence, no year in the title or text "
-                              "(pass the year from the catalogue)", source=source)
+        warnings.append(f"{MISSING_YEAR} (pass the year from the catalogue)")
     if not report_organ:
-        raise MissingMetadata("no organ: no signature, no organ in the title or intro "
-                              "(pass the organ from the catalogue)", source=source)
+        warnings.append(f"{MISSING_ORGAN} (pass the organ from the catalogue)")
     if meta.year is not None and year is not None and meta.year != year:
         warnings.append(f"the text says {meta.year} but the catalogue says {year}; kept {year}")
     report_meta = ReportMeta(

@@ -14,6 +14,7 @@ from typing import Final
 
 from tasks.extract.document import Document, Grid, Token
 from tasks.extract.pdf import split_text_row
+from tasks.extract.stream import label_keys, scan_tokens
 from tasks.extract.text import tokenize_table_lines
 from tasks.template import codes
 from tasks.template.labels import SECTION_HEADINGS, SECTION_NUMBERING, TABLE2_CAPTION, normalise_label
@@ -21,6 +22,8 @@ from tasks.template.labels import SECTION_HEADINGS, SECTION_NUMBERING, TABLE2_CA
 _HEADING_KEYS: Final[dict[str, str]] = {
     normalise_label(text): code for code, texts in SECTION_HEADINGS.items() for text in texts
 }
+_EXACT_LABELS: Final = label_keys()
+_NUMERIC_CELL: Final = re.compile(r"^[+\-]?[\d,.]+[^\d]{0,3}$")
 TABLE_SECTIONS: Final = (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)
 _TRAILING: Final = re.compile(r"[:。.]+$")
 
@@ -79,9 +82,12 @@ def _text(unit: str | Token) -> str:
 
 
 def _has_table(sec: Section) -> bool:
-    return any(isinstance(u, Token) or "|" in u or u.startswith("\t") for u in sec.items) or any(
-        TABLE2_CAPTION.search(normalise_label(_text(u))) for u in sec.items
-    )
+    """Cells (grid tokens, pipes, tabs) or, in a capture without separators, the table's own labels."""
+    if any(isinstance(u, Token) or "|" in u or u.startswith("\t") for u in sec.items):
+        return True
+    keys = [normalise_label(_text(u)) for u in sec.items]
+    return any(TABLE2_CAPTION.search(k) or "勾稽关系" in k or "申请人情况" in k or k.startswith("行政复议")
+               or ("行政复议" in k and "行政诉讼" in k) for k in keys)
 
 
 _ANCHORS: Final = {
@@ -93,7 +99,7 @@ _ANCHORS: Final = {
 
 def _add_anchored_sections(found: list[Section], sections: dict[str, Section]) -> None:
     """Find missing table sections by their anchors across the whole document."""
-    units = [u for sec in found for u in sec.items]
+    units = [u for sec in found for u in ([sec.heading] if sec.heading else []) + sec.items]
     starts: dict[str, int] = {}
     position = 0
     for code in TABLE_SECTIONS:
@@ -112,6 +118,28 @@ def _add_anchored_sections(found: list[Section], sections: dict[str, Section]) -
                 end = i
                 break
         sections[code] = Section(code, "(anchor)", units[start:end])
+
+
+def split_label_cells(tokens: list[Token]) -> list[Token]:
+    """Re-read cells that are not one label: a cell holding a label and part of the next
+    (`（二）部分公开（区分处理的，只`), a group label fused with a leaf label, a converter's `数据1`.
+
+    Such a cell is cut by the label scanner into its labels and text; a cell that is one label,
+    a value or blank is kept as it is.
+    """
+    out: list[Token] = []
+    for tok in tokens:
+        if tok.kind != "cell" or tok.is_blank or tok.key in _EXACT_LABELS or _NUMERIC_CELL.match(tok.key):
+            out.append(tok)
+            continue
+        parts = scan_tokens(tok.raw)
+        if any(p.kind == "value" for p in parts) or not any(p.kind == "label" for p in parts):
+            out.append(tok)
+            continue
+        for k, part in enumerate(parts):
+            part.new_row = tok.new_row if k == 0 else part.new_row
+            out.append(part)
+    return out
 
 
 def section_tokens(sec: Section, doc: Document, warnings: list[str]) -> list[Token]:
@@ -135,7 +163,7 @@ def section_tokens(sec: Section, doc: Document, warnings: list[str]) -> list[Tok
 
 def _line_tokens(lines: list[str], doc: Document, warnings: list[str], where: str) -> list[Token]:
     if doc.kind == "text":
-        return tokenize_table_lines(lines, warnings, where)
+        return split_label_cells(tokenize_table_lines(lines, warnings, where))
     tokens: list[Token] = []
     for line in (ln.strip() for ln in lines):
         cells = split_text_row(line) if doc.kind == "pdf" else None

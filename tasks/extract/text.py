@@ -20,6 +20,8 @@ import re
 from typing import Final
 
 from tasks.extract.document import Document, Token
+from tasks.extract.stream import scan_tokens
+from tasks.template.labels import SECTION_HEADINGS
 
 _PAGE_MARK: Final = re.compile(
     r"^(?:[-—–―－_~·\s]*\d{1,4}[-—–―－_~·\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
@@ -31,10 +33,28 @@ _MD_RULE: Final = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s
 _STRIP: Final = " \t\r\n"
 
 
+_HEADING_IN_RUN: Final = re.compile(
+    r"(?:[一二三四五六]|\d)\s*[、.,，．]\s*(?:" + "|".join(
+        r"\s*".join(re.escape(ch) for ch in text) for texts in SECTION_HEADINGS.values() for text in texts
+    ) + ")"
+)
+_LONG_LINE: Final = 400
+
+
 def read_text(text: str) -> Document:
-    """A text capture as a document of lines (tables are tokenised per section later)."""
+    """A text capture as a document of lines (tables are tokenised per section later).
+
+    A capture that put the whole page on one line (or a few) gets a line break before and after
+    each section heading, so that sections split as in any other capture.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return Document(kind="text", items=list(lines))
+    out: list[str] = []
+    for line in lines:
+        if len(line) > _LONG_LINE and _HEADING_IN_RUN.search(line):
+            out += [part for part in _HEADING_IN_RUN.sub(lambda m: "\n" + m.group(0) + "\n", line).split("\n")]
+        else:
+            out.append(line)
+    return Document(kind="text", items=out)
 
 
 def is_page_mark(line: str, *, bare_numbers: bool) -> bool:
@@ -48,7 +68,7 @@ def is_page_mark(line: str, *, bare_numbers: bool) -> bool:
 
 
 def detect_shape(lines: list[str]) -> str:
-    """'tabs', 'markdown', 'pipes-inline' (row per line) or 'pipes' (cell per line)."""
+    """'tabs', 'markdown', 'pipes-inline' (row per line), 'pipes' (cell per line) or 'plain' (no separators)."""
     content = [ln for ln in lines if ln.strip(_STRIP)]
     if not content:
         return "pipes"
@@ -58,7 +78,13 @@ def detect_shape(lines: list[str]) -> str:
     if any(_MD_RULE.match(ln) and "-" in ln and "|" in ln for ln in content):
         return "markdown"
     piped = [ln for ln in content if "|" in ln]
-    inline = sum(1 for ln in piped if sum(1 for part in ln.split("|") if part.strip(_STRIP)) >= 2)
+    if len(piped) < 3 and len(piped) < 0.1 * len(content):
+        return "plain"
+    inline_lines = [ln for ln in piped if sum(1 for part in ln.split("|") if part.strip(_STRIP)) >= 2]
+    inline = len(inline_lines)
+    fenced = sum(1 for ln in inline_lines if ln.strip(_STRIP).startswith("|") and ln.strip(_STRIP).endswith("|"))
+    if inline >= 3 and fenced >= 0.6 * inline:
+        return "markdown"  # "| a | b |" rows without the "|---|" rule line
     # In the cell-per-line shape no line holds two cells; a few such lines mean rows per line.
     return "pipes-inline" if inline >= min(3, len(piped)) and inline else "pipes"
 
@@ -66,11 +92,25 @@ def detect_shape(lines: list[str]) -> str:
 def tokenize_table_lines(lines: list[str], warnings: list[str], where: str) -> list[Token]:
     """Cut the lines of one table section into cell tokens, in reading order."""
     shape = detect_shape(lines)
+    if shape == "plain":
+        return _tokenize_plain(lines, warnings, where)
     if shape == "tabs":
         return _tokenize_tabs(lines, warnings, where)
     if shape == "markdown":
         return _tokenize_markdown(lines, warnings, where)
     return _tokenize_pipes(lines, warnings, where, inline=shape == "pipes-inline")
+
+
+def _tokenize_plain(lines: list[str], warnings: list[str], where: str) -> list[Token]:
+    """No cell separators at all (innerText, archive captures, a page on one line): scan for labels."""
+    kept: list[str] = []
+    for line in lines:
+        s = line.strip(_STRIP + "\u00a0\u3000")
+        if s and is_page_mark(s, bare_numbers=False):
+            warnings.append(f"{where}: page mark {s!r} dropped between rows")
+            continue
+        kept.append(line)
+    return scan_tokens("\n".join(kept))
 
 
 def _clean_segment(segment: str, warnings: list[str], where: str) -> tuple[str, bool]:

@@ -47,6 +47,9 @@ FLAG_TOTAL_MISSING: Final = "total_missing"    # a blank total next to non-zero 
 FLAG_LABEL_INFERRED: Final = "label_inferred"  # row label lost (PDF/OCR), placed by template order
 FLAG_GROUP_AS_LEAF: Final = "group_as_leaf"  # a group row printed without its sub-rows (2021 （六）其他处理)
 FLAG_NOT_PRINTED: Final = "not_printed"        # the report does not print this row or block at all
+FLAG_SOLVED: Final = "solved"                  # a capture without cell boundaries: placed by the 勾稽 relations
+FLAG_JOINED: Final = "joined"                  # ... from two printed tokens (a number broken over two lines)
+FLAG_BLANK_OR_ZERO: Final = "blank_or_zero"    # ... as 0, though the capture cannot tell a 0 from a blank here
 
 # Check ids and severities (spec §7).
 S1: Final = "S1"

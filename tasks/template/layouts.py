@@ -6,12 +6,22 @@ asks the layout of the detected version for its blocks, rows and columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from tasks.template.codes import FMT_2019, FMT_2021
 
 ValueKind = Literal["count", "signed_count", "money_wan", "money_unknown_unit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Σ lhs = Σ rhs over (row code, column index) cells of table 3: one column of S1, S2 or S4."""
+
+    name: str
+    lhs: tuple[tuple[str, int], ...]
+    rhs: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,23 @@ TABLE3_GROUPS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
 TABLE4_GROUPS: Final = ("review", "suit_direct", "suit_post_review")
 TABLE4_OUTCOMES: Final = ("upheld", "corrected", "other", "pending", "total")
 TABLE4_COLUMNS: Final = tuple(f"{g}_{o}" for g in TABLE4_GROUPS for o in TABLE4_OUTCOMES)
+
+
+def table3_relations(leaves: Sequence[str], subtotal_groups: Sequence[str], groups: dict[str, tuple[str, ...]]
+                     ) -> list[Relation]:
+    """The column relations of table 3 (S1, S2 and S4 for the printed subtotal rows), per column.
+
+    `leaves` are the result rows whose sum is （七）总计 for this report (a group printed as one
+    row stands in for its sub-rows); S3 and S5 are relations inside one row (see `solve.Segment`).
+    """
+    out: list[Relation] = []
+    for k, col in enumerate(TABLE3_COLUMNS):
+        out.append(Relation(f"S1[{col}]", (("new_received", k), ("carried_over", k)),
+                            (("results_total", k), ("carried_forward", k))))
+        out.append(Relation(f"S2[{col}]", (("results_total", k),), tuple((r, k) for r in leaves)))
+        for g in subtotal_groups:
+            out.append(Relation(f"S4[{g}.{col}]", ((g, k),), tuple((r, k) for r in groups[g])))
+    return out
 
 
 def table2_cell_id(block: str, row: str, column: str) -> str:
