@@ -305,6 +305,8 @@ def _cell(table: str, row: str | None, column: str, placed: _Placed, kind: Value
     if placed.collapsed:
         flags.append(codes.FLAG_COLLAPSED)
     flags.extend(placed.flags)
+    if "\n" in placed.raw.strip() and codes.FLAG_JOINED not in flags and parsed.value is not None:
+        flags.append(codes.FLAG_JOINED)  # one cell printed as two lines of digits ("1<br>265")
     if misaligned and codes.FLAG_MISALIGNED not in flags:
         flags.append(codes.FLAG_MISALIGNED)
     flags.extend(extra)
@@ -319,14 +321,15 @@ def _skip_text(tok: Token, where: str, warnings: list[str]) -> bool:
     """A scanned text token that is no label: drop it; True when it is prose that ends the row.
 
     A fragment of a label (a label cut over two cells, `计这一情形…`) or a converter's header
-    (`数据1`) is dropped silently; longer text that belongs to no label is a footnote or prose,
-    and the values after it are not cells of the row before it.
+    (`数据1`) is dropped silently; other text is a label in an unknown wording, a footnote or
+    prose, and the values after it are not cells of the row before it (table 3 keeps them as a
+    row without a label, placed by template order when it is the only row missing there).
     """
     key = tok.key
     if len(key) <= 3 or any(key in label for label in _ALL_LABELS) or key.startswith(("数据", "列")):
         return False
-    warnings.append(f"{where}: text {tok.raw[:30]!r} between the rows ignored")
-    return len(key) > 8
+    warnings.append(f"{where}: text {tok.raw[:30]!r} is no label of the template")
+    return True
 
 
 _ALL_LABELS: Final = tuple({*_T2_ROWS, *_T2_COLUMNS, *_T3_ROWS, *_T3_GROUPS, *_T3_COLUMNS, *_T3_HEADERS,
@@ -500,8 +503,9 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str], *, cap
             current = None
             continue
         if tok.kind == "text":
-            if _skip_text(tok, "table3", warnings):
-                current = None
+            if _skip_text(tok, "table3", warnings) and rows:
+                current = _Row("", [])  # a row label in a wording the dictionary does not know
+                sequence.append(current)
             continue
         if current is not None:
             current.tokens.append(tok)

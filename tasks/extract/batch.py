@@ -1,7 +1,8 @@
 """Extract a batch of fetched documents: raw-store entries in, read reports and unread documents out.
 
-A document that cannot be read (no tables, legacy template, never fetched) becomes an
-`UnreadDocument` with its reason, quarantined, never dropped. A document whose latest fetch failed
+A document that cannot be read (no tables, legacy template, never fetched, over its time or
+memory budget, any exception of the reader) becomes an `UnreadDocument` with its reason,
+quarantined, never dropped: one bad document never costs the batch or the year. A document whose latest fetch failed
 is still read from its last good bytes.
 """
 
@@ -14,7 +15,8 @@ from typing import Final
 
 from tasks.catalogue import Target
 from tasks.errors import XxgkError
-from tasks.extract.reader import read_report, require_metadata
+from tasks.extract.budget import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, Job, read_in_budget
+from tasks.extract.reader import require_metadata
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.normalise.frames import ReadReport, UnreadDocument, report_id
 from tasks.validate.route import route_report
@@ -43,10 +45,14 @@ def batch_key(items: list[tuple[Target, ManifestEntry | None]]) -> str:
     return "extract-" + digest.hexdigest()[:32]
 
 
-def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: RawStore
-                      ) -> tuple[list[ReadReport], list[UnreadDocument]]:
+def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: RawStore, *,
+                      workers: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S,
+                      memory_bytes: int = DEFAULT_MEMORY_BYTES) -> tuple[list[ReadReport], list[UnreadDocument]]:
+    """Read a batch, each document in a worker process under a time and memory budget (`budget.py`)."""
     read: list[ReadReport] = []
     unread: list[UnreadDocument] = []
+    pending: list[tuple[Target, ManifestEntry, str, datetime | None]] = []
+    jobs: list[Job] = []
     for target, entry in items:
         rid = report_id(target.source)
         fetched_at = datetime.fromisoformat(entry.good_fetched_at) if entry and entry.good_fetched_at else None
@@ -55,17 +61,25 @@ def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: R
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, None, None, reason))
             continue
         try:
-            report = read_report(store.read(entry.sha256), source=target.source, content_type=entry.content_type,
-                                 organ=target.organ, year=target.year)
-            require_metadata(report, target.source)
+            data = store.read(entry.sha256)
         except XxgkError as exc:
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,
                                          f"{type(exc).__name__}: {exc.reason}"))
             continue
-        except Exception as exc:  # any failure of one document is its quarantine reason, never the year's
+        pending.append((target, entry, rid, fetched_at))
+        jobs.append(Job(data, target.source, entry.content_type, target.organ, target.year))
+    outcomes = read_in_budget(jobs, workers=workers, timeout_s=timeout_s, memory_bytes=memory_bytes)
+    for (target, entry, rid, fetched_at), outcome in zip(pending, outcomes, strict=True):
+        error = outcome.error
+        if outcome.report is not None:
+            try:
+                require_metadata(outcome.report, target.source)
+            except XxgkError as exc:
+                error = f"{type(exc).__name__}: {exc.reason}"
+        if error is not None or outcome.report is None:
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,
-                                         f"internal error while reading ({type(exc).__name__}: {str(exc)[:200]})"))
+                                         error or "internal error: no report"))
             continue
-        status, failed = route_report(report)
-        read.append(ReadReport(report, rid, fetched_at or datetime.now(UTC), status, failed))
+        status, failed = route_report(outcome.report)
+        read.append(ReadReport(outcome.report, rid, fetched_at or datetime.now(UTC), status, failed))
     return read, unread

@@ -13,7 +13,7 @@ import codecs
 import re
 from typing import Final, Literal
 
-DocumentKind = Literal["html", "text", "pdf", "docx", "doc", "zip", "image"]
+DocumentKind = Literal["html", "text", "pdf", "docx", "doc", "zip", "image", "binary"]
 
 GB_FAMILY: Final = frozenset({"gb2312", "gbk", "x-gbk", "gb_2312-80", "csgb2312", "gb18030", "cp936", "euc-cn"})
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
@@ -32,9 +32,22 @@ def sniff_kind(data: bytes) -> DocumentKind:
         return "doc"
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         return "image"
+    if head.startswith((b"\x7fELF", b"MZ", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf")) or _binary(head):
+        return "binary"
     if _HTML_SNIFF.search(head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024]):
         return "html"
     return "text"
+
+
+_TEXT_CONTROLS: Final = frozenset(b"\t\n\r\f\x1b")
+
+
+def _binary(head: bytes) -> bool:
+    """Mostly control bytes (NUL and friends) in the first 2 KiB: no text encoding reads that as prose."""
+    if not head:
+        return False
+    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
+    return controls > 0.1 * len(head)
 
 
 def canonical_encoding(label: str) -> str | None:
@@ -43,20 +56,38 @@ def canonical_encoding(label: str) -> str | None:
     if name in GB_FAMILY:
         return "gb18030"
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    # rot13, zlib, hex, base64 … are codecs but not text encodings: such a label is ignored
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+_NEVER_FAILS: Final = frozenset({"iso8859-1", "latin-1", "cp1252", "ascii", "iso8859-15", "windows-1252"})
 
 
 def declared_encoding(data: bytes, content_type: str | None) -> str | None:
+    """The encoding the HTTP header or the page declares; when they disagree, the one the bytes bear out.
+
+    A server's default `charset=iso-8859-1` over a `<meta charset=gbk>` page is common. Latin-1
+    decodes any bytes, so it is no evidence: a declaration that decodes strictly is preferred,
+    the page's own before the header's, and a never-failing single-byte one only if nothing else fits.
+    """
+    header = None
     if content_type:
         m = _CT_CHARSET.search(content_type)
-        if m and (enc := canonical_encoding(m.group(1))):
-            return enc
+        header = canonical_encoding(m.group(1)) if m else None
     m = _META_CHARSET.search(data[:4096])
-    if m:
-        return canonical_encoding(m.group(1).decode("ascii", "replace"))
-    return None
+    meta = canonical_encoding(m.group(1).decode("ascii", "replace")) if m else None
+    if header is None or meta is None or header == meta:
+        return header or meta
+    for enc in sorted((meta, header), key=lambda e: e in _NEVER_FAILS):
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return meta
 
 
 def decode_text(data: bytes, content_type: str | None = None) -> tuple[str, str]:

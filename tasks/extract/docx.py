@@ -19,7 +19,8 @@ from typing import Any, Final
 from tasks.errors import UnsupportedFormat
 from tasks.extract.document import Document, Grid, GridCell, Item, Token
 
-MAX_UNCOMPRESSED_BYTES: Final = 200 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES: Final = 50 * 1024 * 1024  # lxml needs ~10× the XML in memory; a real report's is < 2 MB
+MAX_SPAN: Final = 200
 MAX_RATIO: Final = 200  # uncompressed / compressed, over the whole archive
 MAX_ENTRIES: Final = 5000
 
@@ -54,6 +55,12 @@ def _text(element: Any) -> str:
     return "".join(parts)
 
 
+def _int_attr(value: str | None, limit: int) -> int:
+    """A span attribute as printed: digits only, at least 1, at most `limit` (a bad value is 1)."""
+    digits = "".join(ch for ch in (value or "") if ch.isdigit())[:6]
+    return max(1, min(int(digits), limit)) if digits else 1
+
+
 def _grid(tbl: Any) -> Grid:
     cells: list[GridCell] = []
     open_cells: dict[int, GridCell] = {}  # column -> cell a vMerge may continue
@@ -66,7 +73,7 @@ def _grid(tbl: Any) -> Grid:
             pr = tc.find(f"{_W}tcPr")
             span_el = pr.find(f"{_W}gridSpan") if pr is not None else None
             vmerge_el = pr.find(f"{_W}vMerge") if pr is not None else None
-            span = int(span_el.get(f"{_W}val")) if span_el is not None else 1
+            span = _int_attr(span_el.get(f"{_W}val") if span_el is not None else None, MAX_SPAN)
             vmerge = (vmerge_el.get(f"{_W}val") or "continue") if vmerge_el is not None else None
             if vmerge == "continue" and c in open_cells:
                 open_cells[c].rowspan += 1

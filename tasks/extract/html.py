@@ -8,10 +8,12 @@ column, or holds long prose in a cell is layout: it is walked through as if it w
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from typing import Any, Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from tasks.errors import UnsupportedFormat
 from tasks.extract.document import Document, Grid, GridCell, Item, Token
 
 _SKIP: Final = frozenset({"script", "style", "head", "noscript", "template", "iframe", "svg", "select",
@@ -22,6 +24,10 @@ _BLOCK: Final = frozenset({
     "blockquote", "pre", "hr", "form", "center", "figure", "figcaption", "caption", "address", "fieldset",
 })
 MAX_SPAN: Final = 200
+_NUMBER_LINE: Final = re.compile(r"^\s*[+\-]?\d[\d,.]*\s*$")
+MAX_GRID_POSITIONS: Final = 50_000  # a real table-3 grid has ~250; cap the layout work before doing it
+MAX_TABLES: Final = 500  # every check of a nested table walks the tables inside it
+MAX_CELLS: Final = 20_000  # per page: a real report has ~300 cells, a site with layout tables a few thousand
 MAX_CELL_CHARS_IN_DATA_TABLE: Final = 400
 
 
@@ -44,28 +50,40 @@ def _flow(node: LexborNode, grids: bool) -> list[Item]:
         if line:
             items.append(line)
 
-    def walk(parent: LexborNode) -> None:
-        for child in parent.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                buf.append(child.text_content or "")
-            elif tag in _SKIP:
-                continue
-            elif grids and tag == "table" and _is_data_table(child):
-                flush()
-                items.append(read_grid(child))
-            elif tag == "br":
-                flush()
-            elif tag in _BLOCK:
-                flush()
-                walk(child)
-                flush()
-            else:
-                walk(child)
-
-    walk(node)
+    # An explicit stack instead of recursion: a page of thousands of nested tags must not reach
+    # Python's recursion limit. Entries are child iterators, and markers that end a block element.
+    stack: list[Any] = [node.iter(include_text=True)]
+    while stack:
+        top = stack[-1]
+        if top is _END_BLOCK:
+            stack.pop()
+            flush()
+            continue
+        child = next(top, None)
+        if child is None:
+            stack.pop()
+            continue
+        tag = child.tag
+        if tag == "-text":
+            buf.append(child.text_content or "")
+        elif tag in _SKIP:
+            continue
+        elif grids and tag == "table" and _is_data_table(child):
+            flush()
+            items.append(read_grid(child))
+        elif tag == "br":
+            flush()
+        elif tag in _BLOCK:
+            flush()
+            stack.append(_END_BLOCK)
+            stack.append(child.iter(include_text=True))
+        else:
+            stack.append(child.iter(include_text=True))
     flush()
     return items
+
+
+_END_BLOCK: Final = object()
 
 
 def _lines(node: LexborNode) -> list[str]:
@@ -100,10 +118,16 @@ def read_grid(table: LexborNode) -> Grid:
                 c += 1
             rowspan = _span(td, "rowspan", len(rows) - r)
             colspan = _span(td, "colspan", MAX_SPAN)
+            if len(occupied) + rowspan * colspan > MAX_GRID_POSITIONS:
+                raise UnsupportedFormat(f"a table whose spans cover more than {MAX_GRID_POSITIONS} positions "
+                                        f"(row {r + 1}: rowspan {rowspan} × colspan {colspan}): refused")
             for dr in range(rowspan):
                 for dc in range(colspan):
                     occupied.add((r + dr, c + dc))
-            text = "".join(_lines(td))
+            lines = _lines(td)
+            # "1<br>265": two numbers in one cell are not silently one; the break is kept and the
+            # aligner flags the joined value (`joined`) so that the relations, not the markup, vouch for it
+            text = "\n".join(lines) if len(lines) > 1 and all(_NUMBER_LINE.match(x) for x in lines) else "".join(lines)
             token = Token(text, new_row=first, col=c, colspan=colspan)
             cells.append(GridCell(token, r, c, rowspan, colspan))
             first = False
@@ -129,6 +153,12 @@ def _is_data_table(table: LexborNode) -> bool:
 def read_html(text: str, *, encoding: str = "utf-8") -> Document:
     """Parse a decoded HTML page into prose lines and data grids, in reading order."""
     tree = LexborHTMLParser(text)
+    cells = len(tree.css("td, th"))
+    if cells > MAX_CELLS:
+        raise UnsupportedFormat(f"a page of {cells} table cells (cap {MAX_CELLS}): not a report, refused")
+    tables = len(tree.css("table"))
+    if tables > MAX_TABLES:
+        raise UnsupportedFormat(f"a page of {tables} tables (cap {MAX_TABLES}): not a report, refused")
     root = tree.body or tree.root
     items = _flow(root, grids=True) if root is not None else []
     title_node = tree.css_first("title")

@@ -61,7 +61,39 @@ def _grid(rows: list[list[str | None]]) -> Grid:
     return Grid(cells=cells, n_rows=len(rows), n_cols=n_cols)
 
 
+MAX_INFLATED_BYTES: Final = 150 * 1024 * 1024  # all Flate streams together; a real report's are < 20 MB
+_STREAM: Final = re.compile(rb"stream\r?\n")
+
+
+def check_streams(data: bytes, source: str | None = None) -> None:
+    """Refuse a PDF whose compressed streams would inflate past `MAX_INFLATED_BYTES`, before parsing.
+
+    Each Flate stream is inflated in 1 MB steps and only counted (nothing is kept), so a 1 MB file
+    that would inflate to gigabytes costs a fraction of a second here instead of the parser's memory.
+    """
+    import zlib
+
+    total = 0
+    for m in _STREAM.finditer(data):
+        if b"FlateDecode" not in data[max(0, m.start() - 300):m.start()]:
+            continue
+        end = data.find(b"endstream", m.end())
+        packed = data[m.end(): end if end > 0 else len(data)]
+        inflater = zlib.decompressobj()
+        try:
+            chunk = inflater.decompress(packed, 1 << 20)
+            while chunk:
+                total += len(chunk)
+                if total > MAX_INFLATED_BYTES:
+                    raise UnsupportedFormat(f"PDF streams inflate past {MAX_INFLATED_BYTES} bytes: refused as a "
+                                            f"decompression bomb", source=source)
+                chunk = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+        except zlib.error:
+            continue  # a damaged stream: the parser will say what it makes of it
+
+
 def read_pdf(data: bytes, source: str | None = None) -> Document:
+    check_streams(data, source)
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException

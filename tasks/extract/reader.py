@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
-from tasks.errors import ExtractError, MissingMetadata, NoTablesFound, SourceError, UnsupportedFormat
+from tasks.errors import ExtractError, MissingMetadata, NoTablesFound, SourceError, UnsupportedFormat, XxgkError
 from tasks.extract.align import Capture, align_table2, align_table3, align_table4
 from tasks.extract.decode import decode_text, sniff_kind
 from tasks.extract.detect import detect_template
@@ -22,15 +23,18 @@ from tasks.extract.metadata import read_metadata
 from tasks.extract.sections import section_tokens, split_sections
 from tasks.extract.text import read_text
 from tasks.model import Report, ReportMeta
+from tasks.settings import FetchSettings
 from tasks.template import codes
 from tasks.template.labels import normalise_label
 from tasks.validate.checks import check_report, flag_missing_totals
 
 MAX_DOCUMENT_BYTES: Final = 50 * 1024 * 1024
+MAX_TEXT_CHARS: Final = 3_000_000  # decoded HTML or text; a real report page is 20–500 thousand
 _UNSUPPORTED: Final = {
     "doc": "legacy Word .doc (OLE2) is not read; save it as .docx or PDF",
     "zip": "a ZIP archive that is not a Word .docx document",
     "image": "an image, not a document with a text layer",
+    "binary": "not a document: binary data (an executable, an archive or random bytes)",
 }
 
 
@@ -39,6 +43,16 @@ def read_document(data: bytes, *, content_type: str | None = None, source: str |
     kind = sniff_kind(data)
     if kind in _UNSUPPORTED:
         raise UnsupportedFormat(_UNSUPPORTED[kind], source=source)
+    try:
+        return _read_kind(kind, data, content_type, source)
+    except XxgkError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError, NotImplementedError, KeyError,
+            IndexError, OSError, EOFError) as exc:  # a reader library choking on a damaged file
+        raise UnsupportedFormat(f"unreadable {kind} ({type(exc).__name__}: {str(exc)[:160]})", source=source) from exc
+
+
+def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | None) -> Document:
     if kind == "pdf":
         from tasks.extract.pdf import read_pdf
 
@@ -48,6 +62,13 @@ def read_document(data: bytes, *, content_type: str | None = None, source: str |
 
         return read_docx(data, source)
     text, encoding = decode_text(data, content_type)
+    if len(text) > MAX_TEXT_CHARS:
+        raise UnsupportedFormat(f"{len(text)} characters of {kind} (cap {MAX_TEXT_CHARS}): not a report, refused",
+                                source=source)
+    folded = len(unicodedata.normalize("NFKC", text))  # labels are compared after NFKC: bound what it makes
+    if folded > 2 * MAX_TEXT_CHARS:
+        raise UnsupportedFormat(f"{len(text)} characters that NFKC expands to {folded} (cap {2 * MAX_TEXT_CHARS}): "
+                                f"refused", source=source)
     if kind == "html":
         return read_html(text, encoding=encoding)
     doc = read_text(text)
@@ -147,7 +168,8 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
     if all(codes.FLAG_NOT_PRINTED in c.flags for c in (*table2, *table3, *table4)):
         raise NoTablesFound("the table sections hold no row of the national template", source=source)
 
-    checks = check_report(template, table2, table3, table4, subtotals)
+    ends_in_tables = not (codes.SEC_PROBLEMS in sections or codes.SEC_OTHER in sections)
+    checks = check_report(template, table2, table3, table4, subtotals, ends_in_tables=ends_in_tables)
     table3, table4 = flag_missing_totals(table3, table4, checks)
 
     report_organ = organ or meta.organ or None
@@ -165,31 +187,34 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
                   checks=tuple(checks), warnings=tuple(warnings))
 
 
-def read_source(source: str, *, organ: str | None = None, year: int | None = None, timeout_s: float = 30.0
-                ) -> Report:
-    """Read a report from a local path or an http(s) URL (one GET; the flows use the polite fetcher)."""
-    content_type = None
-    if source.startswith(("http://", "https://")):
-        import httpx
+def load_source(source: str, *, settings: FetchSettings | None = None) -> tuple[bytes, str | None]:
+    """The bytes (and HTTP content type) of a local path or an http(s) URL.
 
-        try:
-            response = httpx.get(source, timeout=timeout_s, follow_redirects=True,
-                                 headers={"User-Agent": "xxgk/0.1 (+annual-report extractor)"})
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot fetch: {exc.__class__.__name__}: {exc}", source=source) from exc
-        if response.status_code >= 400:
-            raise SourceError(f"HTTP {response.status_code}", source=source)
-        data = response.content
-        content_type = response.headers.get("content-type")
-    else:
-        path = Path(source)
-        try:
-            if path.stat().st_size > MAX_DOCUMENT_BYTES:
-                raise SourceError(f"file is over the {MAX_DOCUMENT_BYTES}-byte cap", source=source)
-            data = path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"cannot read: {exc.strerror or exc}", source=source) from exc
+    A URL goes through the flows' fetcher: retries with backoff, the body cap counted on the
+    decoded stream (a gzip bomb stops at the cap), redirects only to http(s) and never to a
+    loopback or private address, a deadline per request.
+    """
+    if source.startswith(("http://", "https://")):
+        from tasks.fetch.client import FetchRequest, fetch_all
+        from tasks.settings import DEFAULT_FETCH
+
+        (result,) = fetch_all([FetchRequest(source)], settings or DEFAULT_FETCH)
+        if result.error is not None or result.body is None:
+            raise SourceError(result.error or "no body", source=source)
+        return result.body, result.content_type
+    path = Path(source)
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise SourceError(f"file is over the {MAX_DOCUMENT_BYTES}-byte cap", source=source)
+        return path.read_bytes(), None
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}", source=source) from exc
+
+
+def read_source(source: str, *, organ: str | None = None, year: int | None = None) -> Report:
+    """Read a report from a local path or an http(s) URL (fetched as the flows fetch)."""
+    data, content_type = load_source(source)
     return read_report(data, source=source, content_type=content_type, organ=organ, year=year)
 
 
-__all__ = ["ExtractError", "read_document", "read_report", "read_source"]
+__all__ = ["ExtractError", "load_source", "read_document", "read_report", "read_source"]

@@ -30,6 +30,8 @@ _TRAILING: Final = re.compile(r"[:。.]+$")
 
 def match_heading(text: str) -> str | None:
     """The section code if this line (or cell) is exactly a section heading, else None."""
+    if len(text) > 120:  # long lines are prose, never a heading: do not fold them at all
+        return None
     key = normalise_label(text)
     if len(key) > 40:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from tasks.errors import UnsupportedFormat
 from tasks.extract.document import Document, Token
 from tasks.extract.stream import scan_tokens
 from tasks.template.labels import SECTION_HEADINGS
@@ -39,6 +40,7 @@ _HEADING_IN_RUN: Final = re.compile(
     ) + ")"
 )
 _LONG_LINE: Final = 400
+MAX_SECTION_CHARS: Final = 300_000  # a table section of a one-line page is ~10 thousand characters
 
 
 def read_text(text: str) -> Document:
@@ -102,15 +104,40 @@ def tokenize_table_lines(lines: list[str], warnings: list[str], where: str) -> l
 
 
 def _tokenize_plain(lines: list[str], warnings: list[str], where: str) -> list[Token]:
-    """No cell separators at all (innerText, archive captures, a page on one line): scan for labels."""
-    kept: list[str] = []
+    """No pipes (innerText, archive captures, a page on one line): scan for labels.
+
+    A browser's innerText keeps a table row on one line with a tab between cells, so an empty
+    cell is still there (two tabs in a row): such lines are cut at their tabs, an empty field is a
+    blank cell, and each other field is scanned. Lines without tabs are scanned as one stream, so
+    that a label broken over several lines is still one label.
+    """
+    if sum(len(line) for line in lines) > MAX_SECTION_CHARS:
+        raise UnsupportedFormat(f"{where}: a table section of over {MAX_SECTION_CHARS} characters is no table "
+                                f"of the template: refused")
+    tokens: list[Token] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            tokens.extend(scan_tokens("\n".join(pending)))
+            pending.clear()
+
     for line in lines:
         s = line.strip(_STRIP + "\u00a0\u3000")
         if s and is_page_mark(s, bare_numbers=False):
             warnings.append(f"{where}: page mark {s!r} dropped between rows")
             continue
-        kept.append(line)
-    return scan_tokens("\n".join(kept))
+        if "\t" not in s:
+            pending.append(line)
+            continue
+        flush()
+        for field in line.rstrip("\r\n").split("\t"):
+            if field.strip(_STRIP + "\u00a0\u3000"):
+                tokens.extend(scan_tokens(field))
+            else:
+                tokens.append(Token(""))
+    flush()
+    return tokens
 
 
 def _clean_segment(segment: str, warnings: list[str], where: str) -> tuple[str, bool]:

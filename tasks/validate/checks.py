@@ -1,4 +1,4 @@
-"""The strict relations S1–S6 of spec §7.1 with the blank rules of §7.3, on one report's cells.
+"""The strict relations S1–S6 of spec §7.1 with the blank rules of §7.3, and completeness (C1).
 
 Input: the canonical cells of tables 2–4 (and any printed subtotal rows). Output: one
 `CheckResult` per relation instance (per column for S1/S2, per row for S3, per group for S5,
@@ -14,6 +14,7 @@ the published report does not state it (seeds README on S002; outputs.md §1).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from tasks.model import CellValue, CheckResult
@@ -62,8 +63,8 @@ def _relation(check_id: str, scope: str, total: CellValue, parts: Sequence[CellV
 
 
 def check_report(template: str, table2: Sequence[CellValue], table3: Sequence[CellValue],
-                 table4: Sequence[CellValue], subtotals: dict[str, list[CellValue]] | None = None
-                 ) -> list[CheckResult]:
+                 table4: Sequence[CellValue], subtotals: dict[str, list[CellValue]] | None = None, *,
+                 ends_in_tables: bool = False) -> list[CheckResult]:
     """Every strict relation S1–S6 that applies to a report of this template version."""
     t3 = {(c.row, c.column): c for c in table3}
     results: list[CheckResult | None] = []
@@ -112,7 +113,43 @@ def check_report(template: str, table2: Sequence[CellValue], table3: Sequence[Ce
                                  ["结果维持", "结果纠正", "其他结果", "尚未审结"]))
 
     results.extend(check_domain(table2, table3, table4))
+    results.extend(check_completeness(table2, table3, table4, ends_in_tables=ends_in_tables))
     return [r for r in results if r is not None]
+
+
+MIN_PRINTED_SHARE = 0.8  # of a table's rows; 洪泽区 prints （六） as one row, 21 of 23 table-3 rows
+
+
+def check_completeness(table2: Sequence[CellValue], table3: Sequence[CellValue], table4: Sequence[CellValue], *,
+                       ends_in_tables: bool = False) -> list[CheckResult]:
+    """C1: the report is complete enough to publish.
+
+    * per table: at least 80 % of its template rows are printed (a report cut off mid-table, or a
+      page that lost a table, is incomplete even when what remains adds up);
+    * some cell of tables 3 and 4 is filled (a table printed with every cell empty, or a damaged
+      file whose cells could not be read, is not "no applications");
+    * the document does not end inside the tables (no section 五 or 六 after them: a truncated
+      download or capture, whose last value may be cut mid-number).
+
+    lhs = what the report has, rhs = what is required; they are equal when the check passes.
+    """
+    out: list[CheckResult] = []
+    for table, cells in ((codes.T2, table2), (codes.T3, table3), (codes.T4, table4)):
+        rows = {(c.block, c.row) for c in cells}
+        printed = {(c.block, c.row) for c in cells if codes.FLAG_NOT_PRINTED not in c.flags}
+        need = max(1, math.ceil(MIN_PRINTED_SHARE * len(rows)))
+        passed = len(printed) >= need
+        out.append(CheckResult(codes.C1, table, len(printed), len(printed) if passed else need, passed,
+                               codes.SEVERITY_STRICT,
+                               f"{table}: {len(printed)} of {len(rows)} rows printed"
+                               + ("" if passed else f", fewer than the {need} a complete report prints")))
+    filled = sum(1 for c in (*table3, *table4) if c.value is not None)
+    out.append(CheckResult(codes.C1, "filled", filled, filled if filled else 1, filled > 0, codes.SEVERITY_STRICT,
+                           f"tables 3 and 4: {filled} cells filled" + ("" if filled else ": every cell is empty")))
+    out.append(CheckResult(codes.C1, "end", 0, 1 if ends_in_tables else 0, not ends_in_tables, codes.SEVERITY_STRICT,
+                           "the document ends inside the tables (no section 五 or 六 after them): truncated?"
+                           if ends_in_tables else "sections after the tables are present"))
+    return out
 
 
 def check_domain(table2: Sequence[CellValue], table3: Sequence[CellValue], table4: Sequence[CellValue]

@@ -1,11 +1,11 @@
 """Every pinned report, flattened every way a crawler or an archive does, reads back to its cells.
 
-The truth is each bundled sample as read from its original file (pinned cell by cell in
-test_seeds.py and test_pdf_docx.py) plus random reports whose tables add up. The capture
-simulator (`tests/fixtures/captures.py`) flattens them; the reader must return every cell
-exactly, or flag it where the shape destroyed the information: `misaligned` (several placements
-satisfy every relation) or `blank_or_zero` (0 and blank look the same in that capture). A wrong
-value without one of those flags is a failure.
+The truth is each bundled sample as read from its original file and the two Word fixtures
+(pinned cell by cell in test_seeds.py, test_html.py and test_pdf_docx.py) plus random reports
+whose tables add up. The capture simulator (`tests/fixtures/captures.py`) flattens them; the
+reader must return every cell exactly, or flag it where the shape destroyed the information:
+`misaligned` (several placements satisfy every relation) or `blank_or_zero` (0 and blank look
+the same in that capture). A wrong value without one of those flags is a failure.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 
 import tasks
 from tasks.extract.solve import Mode, Segment, row_readings
-from tests.conftest import SAMPLES
-from tests.fixtures import captures
+from tests.conftest import SAMPLE_REPORTS, SAMPLES
+from tests.fixtures import captures, render
+from tests.fixtures.render_docx import render_docx
 
 UNCERTAIN = {"misaligned", "blank_or_zero"}
-SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if p.is_file())
+SAMPLE_NAMES = [p.name for p in SAMPLE_REPORTS]
 # 河曲县 2020 prints （六）其他处理 as 自然人 3 with a blank 总计: the report does not add up. A capture
 # that drops blanks and collapses repeated lines prints that row as the single line "3", exactly
 # as it prints "3, _, _, _, _, _, 3"; the relations choose the reading that adds up, so the blank
@@ -35,9 +36,15 @@ def _cells(report: tasks.Report) -> dict[str, tasks.CellValue]:
     return {c.cell_id: c for c in report.cells}
 
 
+DOCX_NAMES = ["docx:shanghai_2019", "docx:hangzhou_2021"]  # the Word fixtures with merged cells
+
+
 @pytest.fixture(scope="module")
 def truths() -> dict[str, tasks.Report]:
-    return {name: tasks.read_source(str(SAMPLES / name)) for name in SAMPLE_NAMES}
+    out = {name: tasks.read_source(str(SAMPLES / name)) for name in SAMPLE_NAMES}
+    out["docx:shanghai_2019"] = tasks.read_report(render_docx(render.shanghai_2019()), source="sh.docx")
+    out["docx:hangzhou_2021"] = tasks.read_report(render_docx(render.hangzhou_2021()), source="hz.docx")
+    return out
 
 
 def _compare(truth: tasks.Report, got: tasks.Report, where: str, shape: str, *, joined_evidence: bool = True
@@ -60,7 +67,7 @@ def _compare(truth: tasks.Report, got: tasks.Report, where: str, shape: str, *, 
 
 
 @pytest.mark.parametrize("shape", sorted(captures.SHAPES))
-@pytest.mark.parametrize("name", SAMPLE_NAMES)
+@pytest.mark.parametrize("name", SAMPLE_NAMES + DOCX_NAMES)
 def test_every_sample_in_every_shape(truths: dict[str, tasks.Report], name: str, shape: str) -> None:
     truth = truths[name]
     text = captures.SHAPES[shape](captures.printed_rows(truth))
@@ -131,3 +138,14 @@ def test_random_reports_in_random_shapes(seed: int, template: str, blank_rate: f
     assert not wrong, "\n".join(wrong)
     assert not got.failed_checks or any("misaligned" in c.flags or "blank_or_zero" in c.flags
                                         for c in got.cells), [c.detail for c in got.failed_checks]
+
+
+def test_a_row_label_in_an_unknown_wording_is_placed_by_template_order(truths: dict[str, tasks.Report]) -> None:
+    truth = truths["003_hulunbuir_2022.txt"]
+    text = captures.one_per_line(captures.printed_rows(truth)).replace("(一)予以公开", "(一)同意公开")
+    got = tasks.read_report(text.encode(), source="variant")
+    granted = [c for c in got.table3 if c.row == "granted"]
+    assert all("label_inferred" in c.flags for c in granted)
+    assert [c.value for c in granted] == [c.value for c in truth.table3 if c.row == "granted"]
+    wrong, _ = _compare(truth, got, "variant", "one_per_line")
+    assert not wrong
