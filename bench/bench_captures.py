@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tasks
 from tasks.extract import align, solve
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLE_REPORTS
 from tests.fixtures import captures
 
 PROSE = ("本年度，我单位坚持以习近平新时代中国特色社会主义思想为指导，认真贯彻落实《中华人民共和国政府信息公开条例》，"
@@ -40,7 +40,7 @@ PROSE = ("本年度，我单位坚持以习近平新时代中国特色社会主�
 
 def reports(n: int, seed: int = 11) -> list[tasks.Report]:
     rng = random.Random(seed)
-    samples = [tasks.read_source(str(p)) for p in sorted(SAMPLES.iterdir()) if p.is_file()]
+    samples = [tasks.read_source(str(p)) for p in SAMPLE_REPORTS]
     out: list[tasks.Report] = []
     for i in range(n):
         if i % 3 == 0:

@@ -89,7 +89,7 @@ def main() -> None:
     try:
         import flows.ingest  # noqa: F401  (import cost is not part of the runs)
 
-        sample = str(Path(__file__).resolve().parents[1] / "data" / "catalogue" / "sample.csv")
+        sample = str(Path(__file__).resolve().parents[1] / "data" / "samples" / "catalogue.csv")
         t, n = timed_flow(sample, str(work / "sample"))
         print(f"sample catalogue  {n:6d} reports  {t:7.1f} s  {n / t:7.1f} reports/s  (backfill 2019–2024, fresh)")
         t, n = timed_flow(sample, str(work / "sample"))

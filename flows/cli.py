@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tasks.errors import XxgkError
 
@@ -30,14 +31,22 @@ def _summary(report) -> str:  # type: ignore[no-untyped-def]
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """Read each SOURCE (path or http(s) URL) and print its tables (JSON) or a one-line summary."""
-    from tasks.extract.reader import read_source
+    from tasks.extract.budget import Job, read_in_budget
+    from tasks.extract.reader import load_source
 
     status = 0
     for source in args.sources:
         try:
-            report = read_source(source, organ=args.organ, year=args.year)
+            data, content_type = load_source(source)
         except XxgkError as exc:
             print(f"xxgk: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        # read in a worker process under the flows' budget (10 s, 1 GB): a hostile file cannot hang the shell
+        (outcome,) = read_in_budget([Job(data, source, content_type, args.organ, args.year)])
+        report = outcome.report
+        if report is None:
+            print(f"xxgk: {source}: {outcome.error}", file=sys.stderr)
             status = 2
             continue
         if args.json:
@@ -69,13 +78,35 @@ def _print_summaries(summaries: list[dict], data_dir: str) -> None:
     print(f"datasets under {data_dir}/curated and {data_dir}/quarantine (Hive partitions year=YYYY)")
 
 
-def _run_flows(call) -> int:  # type: ignore[no-untyped-def]
+def _writable(data_dir: str) -> str | None:
+    """Why the data directory cannot be written (a file, read-only, a full disk), or None; in seconds."""
+    if "://" in data_dir and not data_dir.startswith("file://"):
+        return None  # an object store says so on the first write
+    path = Path(data_dir.removeprefix("file://"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".xxgk-write-probe-{os.getpid()}"
+        probe.write_bytes(b"x" * 65_536)
+        probe.unlink()
+    except OSError as exc:
+        return f"the data directory {path} is not writable: {exc.strerror or exc}"
+    return None
+
+
+def _run_flows(call, data_dir: str) -> int:  # type: ignore[no-untyped-def]
     """Run flows (imported lazily), print their summary; a refusal is one line and exit 2."""
     configure_prefect()
+    problem = _writable(data_dir)
+    if problem:
+        print(f"xxgk: {problem}", file=sys.stderr)
+        return 2
     try:
         summaries, data_dir = call()
     except XxgkError as exc:
         print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the data directory failing mid-run (disk full, unmounted)
+        print(f"xxgk: {exc.filename or data_dir}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     _print_summaries(summaries, data_dir)
     return 0
@@ -94,7 +125,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
                         data_dir=args.data_dir, force=True), args.data_dir
 
-    return _run_flows(call)
+    return _run_flows(call, args.data_dir)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -106,7 +137,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
                         data_dir=args.data_dir, force=args.force), args.data_dir
 
-    return _run_flows(call)
+    return _run_flows(call, args.data_dir)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.utilities.annotations import quote
 
-from tasks.catalogue import load_catalogue
+from tasks.catalogue import Catalogue, load_catalogue
 from tasks.errors import PublishError
 from tasks.extract.task import extract_batch
 from tasks.fetch.attachments import attachment_targets
@@ -55,12 +55,19 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
            max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
            fetch_options: dict[str, float] | None = None) -> dict[str, Any]:
     """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest)."""
-    logger = get_run_logger()
     year = year or latest_reporting_year()
     cat = load_catalogue(catalogue)
     released = released_pairs(load_overrides(overrides))
     settings = fetch_settings(fetch_options)
-    for note in recover_staging(data_dir):
+    with DataDir(data_dir).lock(f"ingest-year={year}"):  # one run per year and data directory at a time
+        return _ingest_locked(year, cat, data_dir, batch_size, released, max_quarantine_rate,
+                              min_reports_for_rate, settings)
+
+
+def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, released: frozenset[tuple[str, str]],
+                   max_quarantine_rate: float, min_reports_for_rate: int, settings: FetchSettings) -> dict[str, Any]:
+    logger = get_run_logger()
+    for note in recover_staging(data_dir, year):
         logger.warning(note)
 
     targets = cat.direct_targets(year)

@@ -78,7 +78,18 @@ def load_catalogue(path: str | Path) -> Catalogue:
         raw = p.read_bytes()
     except OSError as exc:
         raise CatalogueError(f"cannot read the catalogue: {exc.strerror or exc}", source=str(p)) from exc
-    text = raw.decode("utf-8-sig")
+    if b"\x00" in raw:
+        raise CatalogueError("the catalogue holds NUL bytes: a binary file, not a CSV", source=str(p))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " (it reads as GBK/GB18030: save it as UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        raise CatalogueError(f"the catalogue is not UTF-8 text at byte {exc.start}{hint}", source=str(p)) from exc
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in ("organ", "report_url", "listing_url", "year") if c not in (reader.fieldnames or [])]
     if missing:
@@ -99,6 +110,14 @@ def load_catalogue(path: str | Path) -> Catalogue:
             raise fail("report_url", "give exactly one of report_url and listing_url")
         if listing_url and not is_url(listing_url):
             raise fail("listing_url", "a listing page must be an http(s) URL")
+        if report_url and "\x00" in report_url:
+            raise fail("report_url", "a NUL byte in a URL or path")
+        if report_url and not is_url(report_url):
+            if "://" in report_url:
+                raise fail("report_url", "only http(s) URLs or paths inside the catalogue's folder")
+            folder = p.resolve().parent
+            if not (folder / report_url).resolve().is_relative_to(folder):
+                raise fail("report_url", f"a local path must stay inside the catalogue's folder {folder}")
         year = None
         if year_text:
             if not year_text.isdigit() or int(year_text) not in YEAR_RANGE:

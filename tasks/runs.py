@@ -95,5 +95,7 @@ def year_is_done(data_dir: DataDir, year: int, catalogue_sha256: str) -> bool:
     path = state_path(data_dir, year)
     if not data_dir.exists(path):
         return False
-    state = data_dir.read_json(path)
+    state = data_dir.read_json_or_none(path)
+    if not isinstance(state, dict):
+        return False  # a torn state file: the year is done again, not skipped
     return state.get("status") == "completed" and state.get("catalogue_sha256") == catalogue_sha256

@@ -6,12 +6,13 @@ CLI options) rather than by editing here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Final
 
 USER_AGENT: Final = "xxgk/0.1 (annual-report dataset builder; +https://github.com/xxgk)"
 DEFAULT_DATA_DIR: Final = "output"
-DEFAULT_CATALOGUE: Final = "data/catalogue/sample.csv"
+DEFAULT_CATALOGUE: Final = "data/samples/catalogue.csv"
 DEFAULT_OVERRIDES: Final = "data/overrides.csv"
 MAX_QUARANTINE_RATE: Final = 0.20  # above this share of quarantined reports a run fails: the extractor broke
 MIN_REPORTS_FOR_RATE: Final = 20  # ... judged only on years with at least this many documents
@@ -31,6 +32,13 @@ class FetchSettings:
     max_body_bytes: int = 30 * 1024 * 1024
     max_redirects: int = 5
     max_listing_pages: int = 30
+    request_deadline_s: float = 120.0  # one request, connect and every read together (a trickling server)
+    document_deadline_s: float = 300.0  # one document over all its retries
+    max_retry_after_s: float = 600.0  # a longer Retry-After defers the document to the next run
+    # Loopback, private, link-local and reserved addresses are refused (a redirect to an internal
+    # service is SSRF). The tests, whose servers are on 127.0.0.1, allow them: XXGK_ALLOW_PRIVATE_NETWORKS=1.
+    allow_private_networks: bool = field(
+        default_factory=lambda: os.environ.get("XXGK_ALLOW_PRIVATE_NETWORKS", "") == "1")
     user_agent: str = USER_AGENT
 
 
@@ -45,4 +53,11 @@ def fetch_settings(options: dict[str, float] | None) -> FetchSettings:
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"unknown fetch option(s) {sorted(unknown)}; known: {sorted(known)}")
-    return FetchSettings(**{k: type(getattr(DEFAULT_FETCH, k))(v) for k, v in options.items()})
+    return FetchSettings(**{k: _coerce(k, v) for k, v in options.items()})
+
+
+def _coerce(name: str, value: object) -> object:
+    kind = type(getattr(DEFAULT_FETCH, name))
+    if kind is bool:
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+    return kind(value)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+# The tests' HTTP servers listen on 127.0.0.1, which the fetcher refuses by default (SSRF guard):
+# the test settings allow private networks explicitly. test_ssrf.py checks the default refusal.
+os.environ["XXGK_ALLOW_PRIVATE_NETWORKS"] = "1"
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
+SAMPLE_REPORTS = sorted(p for p in SAMPLES.iterdir() if p.is_file() and p.suffix != ".csv")  # not catalogue.csv
 
 
 @pytest.fixture(scope="session")

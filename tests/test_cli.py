@@ -92,3 +92,42 @@ def test_pure_stages_import_without_prefect() -> None:
         "assert 'prefect' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def _one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    import time
+
+    start = time.monotonic()
+    assert main(argv) == 2
+    assert time.monotonic() - start < 10
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("xxgk: ") and "\n" not in err, err
+    return err
+
+
+def test_an_unwritable_data_dir_is_one_line_in_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    err = _one_line_exit_2(["run", "--data-dir", str(not_a_dir)], capsys)
+    assert str(not_a_dir) in err and "not writable" in err
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    ("organ,region,level,year,report_url,listing_url\n某县,,,2021,a.html,\n".encode("gbk"), "save it as UTF-8"),
+    (b"\x00\x01\x02binary" * 10, "NUL bytes"),
+    ("organ,region,level,year,report_url,listing_url\n某县,,,2021,a\x00.html,\n".encode(), "NUL"),
+    ("organ,region,level,year,report_url,listing_url\n某县,,,2021,../../../../etc/hostname,\n".encode(),
+     "inside the catalogue's folder"),
+])
+def test_a_bad_catalogue_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                     reason: str) -> None:
+    catalogue = tmp_path / "cat.csv"
+    catalogue.write_bytes(content)
+    err = _one_line_exit_2(["run", "--catalogue", str(catalogue), "--data-dir", str(tmp_path / "out")], capsys)
+    assert reason in err and str(catalogue) in err
+
+
+def test_binary_input_says_it_is_not_a_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    elf = tmp_path / "a.out"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 20)
+    assert "not a document" in _one_line_exit_2(["extract", str(elf)], capsys)

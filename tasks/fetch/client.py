@@ -12,12 +12,15 @@ pipeline runs with no network. httpx errors are translated here and nowhere else
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Final
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -46,6 +49,7 @@ class FetchResult:
     attempts: int = 0
     not_modified: bool = False
     history: list[str] = field(default_factory=list)
+    deferred: bool = False  # the server asked for a pause longer than we wait: fetched on the next run
 
     @property
     def ok(self) -> bool:
@@ -91,8 +95,9 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _delay(settings: FetchSettings, attempt: int, retry_after: float | None) -> float:
-    backoff = settings.backoff_base_s * (2 ** attempt) * random.uniform(0.5, 1.5)
-    return min(settings.backoff_max_s, max(backoff, retry_after or 0.0))
+    """Exponential backoff with jitter, capped; never shorter than the server's Retry-After."""
+    backoff = min(settings.backoff_max_s, settings.backoff_base_s * (2 ** attempt) * random.uniform(0.5, 1.5))
+    return max(backoff, retry_after or 0.0)
 
 
 async def _get_once(client: httpx.AsyncClient, req: FetchRequest, settings: FetchSettings, result: FetchResult
@@ -103,51 +108,111 @@ async def _get_once(client: httpx.AsyncClient, req: FetchRequest, settings: Fetc
         headers["If-None-Match"] = req.etag
     if req.last_modified:
         headers["If-Modified-Since"] = req.last_modified
-    async with client.stream("GET", req.url, headers=headers) as response:
-        result.status = response.status_code
-        result.final_url = str(response.url)
-        result.history = [str(r.url) for r in response.history]
-        if response.status_code == 304:
-            result.not_modified, result.error = True, None
-            result.etag, result.last_modified = req.etag, req.last_modified
+    url = req.url
+    history: list[str] = []
+    for _hop in range(settings.max_redirects + 1):
+        refused = await destination_refused(url, settings)
+        if refused:
+            result.error = refused
             return False, None
-        if response.status_code in RETRY_STATUS:
-            result.error = f"HTTP {response.status_code}"
-            return True, _retry_after(response)
-        if response.status_code >= 400:
-            result.error = f"HTTP {response.status_code}"
-            return False, None
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            result.error = f"body of {declared} bytes is over the {settings.max_body_bytes}-byte cap"
-            return False, None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():  # decoded: the cap also stops gzip bombs
-            size += len(chunk)
-            if size > settings.max_body_bytes:
-                result.error = f"body over the {settings.max_body_bytes}-byte cap; download stopped"
-                return False, None
-            chunks.append(chunk)
-        result.body = b"".join(chunks)
-        result.content_type = response.headers.get("content-type")
-        result.etag = response.headers.get("etag")
-        result.last_modified = response.headers.get("last-modified")
-        result.error = None
+        async with client.stream("GET", url, headers=headers) as response:
+            location = response.headers.get("location")
+            if response.status_code in _REDIRECTS and location:
+                history.append(url)
+                url = urljoin(url, location)
+                continue
+            result.history = history
+            return await _answer(response, req, settings, result)
+    result.error = f"more than {settings.max_redirects} redirects"
+    return False, None
+
+
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+
+
+async def destination_refused(url: str, settings: FetchSettings) -> str | None:
+    """Why a URL may not be fetched (a non-http(s) scheme, a loopback or private address), or None.
+
+    Every hop of a redirect chain is checked before it is requested: a public page that
+    redirects to 127.0.0.1 or 10.0.0.1 would otherwise make the crawler fetch (and store) an
+    internal service's answer. The host is resolved here; an address that is not global
+    (loopback, private, link-local, reserved, multicast, unspecified) is refused unless
+    `settings.allow_private_networks`.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"a non-http(s) URL refused: {url[:200]}"
+    if settings.allow_private_networks:
+        return None
+    host = parts.hostname or ""
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses = [literal]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            return None  # the request itself will report that the name does not resolve
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address.is_global or address.is_multicast:
+            return (f"{host} resolves to {address}, a loopback/private/reserved address: refused "
+                    f"(set allow_private_networks to fetch from internal hosts)")
+    return None
+
+
+async def _answer(response: httpx.Response, req: FetchRequest, settings: FetchSettings, result: FetchResult
+                  ) -> tuple[bool, float | None]:
+    """Read the final (non-redirect) response into `result`: status, conditional hit, capped body."""
+    result.status = response.status_code
+    result.final_url = str(response.url)
+    if response.status_code == 304:
+        result.not_modified, result.error = True, None
+        result.etag, result.last_modified = req.etag, req.last_modified
         return False, None
+    if response.status_code in RETRY_STATUS:
+        result.error = f"HTTP {response.status_code}"
+        return True, _retry_after(response)
+    if response.status_code >= 400:
+        result.error = f"HTTP {response.status_code}"
+        return False, None
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        result.error = f"body of {declared} bytes is over the {settings.max_body_bytes}-byte cap"
+        return False, None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():  # decoded: the cap also stops gzip bombs
+        size += len(chunk)
+        if size > settings.max_body_bytes:
+            result.error = f"body over the {settings.max_body_bytes}-byte cap; download stopped"
+            return False, None
+        chunks.append(chunk)
+    result.body = b"".join(chunks)
+    result.content_type = response.headers.get("content-type")
+    result.etag = response.headers.get("etag")
+    result.last_modified = response.headers.get("last-modified")
+    result.error = None
+    return False, None
 
 
 async def _fetch_one(client: httpx.AsyncClient, pacer: _HostPacer, req: FetchRequest,
                      settings: FetchSettings) -> FetchResult:
     result = FetchResult(url=req.url)
     host = urlsplit(req.url).netloc.lower()
+    started = time.monotonic()
     for attempt in range(settings.retries + 1):
         result.attempts = attempt + 1
         retry_after = None
         async with pacer.slot(host):
             await pacer.wait_turn(host)
             try:
-                retryable, retry_after = await _get_once(client, req, settings, result)
+                async with asyncio.timeout(settings.request_deadline_s):
+                    retryable, retry_after = await _get_once(client, req, settings, result)
+            except TimeoutError:
+                result.error = f"no complete answer within the {settings.request_deadline_s:g} s request deadline"
+                result.body = None
+                retryable = True
             except httpx.UnsupportedProtocol as exc:
                 result.error = f"redirect to a non-http(s) URL refused: {exc}"
                 retryable = False
@@ -162,13 +227,26 @@ async def _fetch_one(client: httpx.AsyncClient, pacer: _HostPacer, req: FetchReq
                 retryable = True
         if not retryable or attempt == settings.retries:
             return result
-        await asyncio.sleep(_delay(settings, attempt, retry_after))
+        if retry_after is not None and retry_after > settings.max_retry_after_s:
+            result.error = (f"deferred: the server asks to retry after {retry_after:g} s, over the "
+                            f"{settings.max_retry_after_s:g} s maximum; the next run fetches it")
+            result.deferred = True
+            return result
+        delay = _delay(settings, attempt, retry_after)
+        if time.monotonic() - started + delay > settings.document_deadline_s:
+            result.error = f"{result.error}; gave up: the {settings.document_deadline_s:g} s document deadline"
+            return result
+        await asyncio.sleep(delay)
     return result
 
 
 def _read_local(req: FetchRequest, settings: FetchSettings) -> FetchResult:
-    path = Path(req.url.removeprefix("file://"))
+    """A catalogue's local path (the catalogue confines them to its folder); never a URL of another scheme."""
     result = FetchResult(url=req.url, final_url=req.url, attempts=1)
+    if "://" in req.url or req.url.startswith(("file:", "ftp:", "data:", "javascript:")):
+        result.error = f"a non-http(s) URL refused: {req.url[:200]}"
+        return result
+    path = Path(req.url)
     try:
         size = path.stat().st_size
         if size > settings.max_body_bytes:
@@ -188,8 +266,7 @@ async def fetch_all_async(requests: list[FetchRequest], settings: FetchSettings 
                           max_keepalive_connections=settings.max_connections)
     timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     pacer = _HostPacer(settings)
-    async with httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=True,
-                                 max_redirects=settings.max_redirects,
+    async with httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False,
                                  headers={"User-Agent": settings.user_agent}) as client:
         async def one(req: FetchRequest) -> FetchResult:
             if is_url(req.url):

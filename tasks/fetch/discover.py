@@ -42,7 +42,7 @@ def parse_listing(html: str, base_url: str) -> tuple[list[DiscoveredReport], lis
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
         url = urljoin(base_url, href)
-        if urlsplit(url).scheme not in ("http", "https", "file", ""):
+        if urlsplit(url).scheme not in ("http", "https"):  # never file:, ftp: or a bare path from a page
             continue
         text = " ".join((a.text(deep=True) or "").split())
         label = text or (a.attributes.get("title") or "")
@@ -93,6 +93,8 @@ def find_attachments(html: str, base_url: str) -> list[str]:
             continue
         text = "".join((a.text(deep=True) or a.attributes.get("title") or "").split())
         rank = 0 if ("报告" in text or "年报" in text) else 1
-        ranked.append((rank, urljoin(base_url, href)))
+        url = urljoin(base_url, href)
+        if urlsplit(url).scheme in ("http", "https"):  # an attachment is fetched, never read from disk
+            ranked.append((rank, url))
     seen: set[str] = set()
     return [u for _, u in sorted(ranked, key=lambda r: r[0]) if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks.errors import SourceError
 from tasks.fetch.client import FetchRequest, FetchResult
 from tasks.load.storage import DataDir
 from tasks.normalise.frames import report_id
@@ -47,20 +48,39 @@ class RawStore:
         return self.data_dir.path("raw", "manifest", f"{report_id(url)}.json")
 
     def entry(self, url: str) -> ManifestEntry | None:
-        path = self.manifest_path(url)
-        if not self.data_dir.exists(path):
+        """The manifest entry of a source; None when there is none or it is torn (then fetched afresh)."""
+        raw = self.data_dir.read_json_or_none(self.manifest_path(url))
+        if not isinstance(raw, dict):
             return None
-        return ManifestEntry(**self.data_dir.read_json(path))
+        try:
+            return ManifestEntry(**raw)
+        except TypeError:
+            return None
 
     def request(self, url: str) -> FetchRequest:
-        """A conditional request when the source was fetched before."""
+        """A conditional request when the source was fetched before and its bytes are intact."""
         prev = self.entry(url)
-        if prev is None or prev.sha256 is None:
+        if prev is None or prev.sha256 is None or not self.intact(prev.sha256):
             return FetchRequest(url)
         return FetchRequest(url, etag=prev.etag, last_modified=prev.last_modified)
 
+    def intact(self, sha256: str) -> bool:
+        """Whether the stored object exists and still hashes to its name."""
+        try:
+            return hashlib.sha256(self.data_dir.read_bytes(self.object_path(sha256))).hexdigest() == sha256
+        except OSError:
+            return False
+
     def read(self, sha256: str) -> bytes:
-        return self.data_dir.read_bytes(self.object_path(sha256))
+        """The stored bytes, verified against their hash (a torn object is an error, never read)."""
+        try:
+            data = self.data_dir.read_bytes(self.object_path(sha256))
+        except OSError as exc:
+            raise SourceError(f"raw object {sha256[:12]}… is missing ({exc}); the next run fetches it again") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SourceError(f"raw object {sha256[:12]}… is torn ({len(data)} bytes do not hash to its name); "
+                              f"the next run fetches it again")
+        return data
 
     def record(self, result: FetchResult) -> ManifestEntry:
         """Store the bytes (if any) and the manifest entry; failures keep the last good bytes."""
@@ -71,7 +91,7 @@ class RawStore:
         etag, last_modified = (prev.etag, prev.last_modified) if prev else (None, None)
         if result.body is not None and result.error is None:
             digest = hashlib.sha256(result.body).hexdigest()
-            if not self.data_dir.exists(self.object_path(digest)):
+            if not self.intact(digest):
                 self.data_dir.write_bytes(self.object_path(digest), result.body)
             changed = digest != sha
             sha, content_type, good_at = digest, result.content_type, now
@@ -85,4 +105,5 @@ class RawStore:
         return entry
 
     def entries(self) -> list[dict[str, Any]]:
-        return [self.data_dir.read_json(p) for p in self.data_dir.listdir(self.data_dir.path("raw", "manifest"))]
+        out = [self.data_dir.read_json_or_none(p) for p in self.data_dir.listdir(self.data_dir.path("raw", "manifest"))]
+        return [e for e in out if isinstance(e, dict)]

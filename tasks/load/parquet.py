@@ -45,7 +45,7 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
 def stage_year(data_dir: DataDir, zones: dict[str, dict[str, pl.DataFrame]], year: int,
                run_id: str | None = None) -> StagedYear:
     """Write one year of every dataset in every zone to the staging area."""
-    run_id = run_id or uuid.uuid4().hex[:12]
+    run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"  # the year first: recovery touches only its own year
     moves: list[tuple[str, str]] = []
     rows: dict[str, int] = {}
     for zone in schemas.ZONES.values():
@@ -74,7 +74,12 @@ def discard(data_dir: DataDir, staged: StagedYear) -> None:
 
 
 def _roll_forward(data_dir: DataDir, run_id: str) -> int:
-    journal = data_dir.read_json(data_dir.path("_staging", run_id, JOURNAL))
+    journal = data_dir.read_json_or_none(data_dir.path("_staging", run_id, JOURNAL))
+    if not isinstance(journal, dict) or not isinstance(journal.get("moves"), list):
+        # The journal is written in one step before the first rename, so an unreadable one was
+        # never acted on: nothing of this run was published. Drop it.
+        data_dir.delete_dir(data_dir.path("_staging", run_id))
+        return -1
     done = 0
     for src, dst in journal["moves"]:
         if data_dir.exists(src):
@@ -84,14 +89,21 @@ def _roll_forward(data_dir: DataDir, run_id: str) -> int:
     return done
 
 
-def recover(data_dir: DataDir) -> list[str]:
-    """Finish publishes a crash interrupted; discard staging runs that never reached publish."""
+def recover(data_dir: DataDir, year: int | None = None) -> list[str]:
+    """Finish publishes a crash interrupted; discard staging runs that never reached publish.
+
+    With `year`, only that year's staging runs are touched (the caller holds the year's lock, so
+    none of them belongs to a live run); without, every run (legacy layout included).
+    """
     notes: list[str] = []
     for run_dir in data_dir.listdir(data_dir.path("_staging")):
         run_id = run_dir.rstrip("/").rsplit("/", 1)[-1]
+        if year is not None and not run_id.startswith(f"{year}-"):
+            continue
         if data_dir.exists(data_dir.path("_staging", run_id, JOURNAL)):
             n = _roll_forward(data_dir, run_id)
-            notes.append(f"completed an interrupted publish ({run_id}): {n} file(s) renamed")
+            notes.append(f"completed an interrupted publish ({run_id}): {n} file(s) renamed" if n >= 0 else
+                         f"discarded a staging run with an unreadable journal ({run_id}): nothing was published")
         else:
             data_dir.delete_dir(run_dir)
             notes.append(f"discarded an unpublished staging run ({run_id})")

@@ -11,8 +11,8 @@ from tasks.load.storage import DataDir
 
 
 @task(name="recover-staging", cache_policy=NO_CACHE)
-def recover_staging(data_dir: str) -> list[str]:
-    return recover(DataDir(data_dir))
+def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
+    return recover(DataDir(data_dir), year)
 
 
 @task(name="stage-year", task_run_name="stage-{year}", cache_policy=NO_CACHE)

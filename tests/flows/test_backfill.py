@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("prefect_backend")
 def test_backfill_is_resumable(tmp_path: Path) -> None:
     from flows.ingest import backfill
 
-    catalogue = str(ROOT / "data" / "catalogue" / "sample.csv")
+    catalogue = str(ROOT / "data" / "samples" / "catalogue.csv")
     out = DataDir(str(tmp_path / "out"))
     first = backfill(start_year=2019, end_year=2022, catalogue=catalogue, data_dir=out.uri)
     assert [s["year"] for s in first] == [2019, 2020, 2021, 2022] and not any(s.get("skipped") for s in first)

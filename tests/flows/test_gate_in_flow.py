@@ -14,8 +14,8 @@ from tasks.normalise.frames import report_id
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("prefect_backend")
-CATALOGUE = str(ROOT / "data" / "catalogue" / "sample.csv")
-HEQU = report_id("../samples/002_hequ_2020.txt")
+CATALOGUE = str(ROOT / "data" / "samples" / "catalogue.csv")
+HEQU = report_id("002_hequ_2020.txt")
 
 
 def _files(root: Path) -> dict[str, bytes]:

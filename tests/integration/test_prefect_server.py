@@ -69,7 +69,7 @@ def test_serve_then_backfill_two_years(server: tuple[str, dict[str, str], Path],
     out = tmp_path / "out"
     serve_log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--catalogue",
-                              str(ROOT / "data" / "catalogue" / "sample.csv"), "--data-dir", str(out)],
+                              str(ROOT / "data" / "samples" / "catalogue.csv"), "--data-dir", str(out)],
                              env=env, cwd=ROOT, stdout=serve_log, stderr=subprocess.STDOUT)
     try:
         from prefect.client.orchestration import get_client
