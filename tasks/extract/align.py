@@ -388,6 +388,8 @@ def align_table2(tokens: list[Token], template: str, warnings: list[str], *, cap
                 headers.setdefault(caption_block, []).append(tok.key)
             continue
         if tok.kind == "text":
+            if current is not None and not current.tokens and not _NUMBERING.match(tok.key):
+                continue  # the rest of the row's label, worded otherwise
             if _skip_text(tok, "table2", warnings):
                 current = None
             continue
@@ -503,6 +505,8 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str], *, cap
             current = None
             continue
         if tok.kind == "text":
+            if current is not None and not current.tokens and not _NUMBERING.match(tok.key):
+                continue  # right after a label, before its values: the rest of that label, worded otherwise
             if _skip_text(tok, "table3", warnings) and rows:
                 current = _Row("", [])  # a row label in a wording the dictionary does not know
                 sequence.append(current)

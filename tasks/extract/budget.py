@@ -11,21 +11,28 @@ read in a worker process that the parent watches:
   document gets the reason ("over the 10 s time budget", "over the 1024 MB memory budget");
 * a worker that dies on its own (a crash in a C extension) costs only the document it held.
 
-Workers are started once per process with the `forkserver` method (never `fork` from a threaded
-Prefect process) and reused across batches; `read_in_budget` runs a list of documents on
-`workers` of them in parallel, so extraction also uses every core.
+Workers are plain child interpreters (`python -m tasks.extract.budget`, pickles over pipes; never a
+`fork` of a threaded Prefect process), started on demand and reused across batches; at most
+`MAX_PROCESSES` (one per core) run at once. `read_in_budget` runs a list of documents on `workers`
+of them in parallel, so extraction also uses every core.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import atexit
+import contextlib
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any, Final
+from pathlib import Path
+from typing import Any, BinaryIO, Final
 
 from tasks.model import Report
 
@@ -33,6 +40,7 @@ DEFAULT_TIMEOUT_S: Final = 10.0
 DEFAULT_MEMORY_BYTES: Final = 1024 * 1024 * 1024
 _POLL_S: Final = 0.005
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE")
+_PACKAGE_ROOT: Final = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +63,17 @@ class Outcome:
     seconds: float = 0.0
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: read each job sent, answer with the report or the error, until told to stop."""
+def _serve_stdio() -> None:
+    """Worker loop (`python -m tasks.extract.budget`): read each job from stdin, answer on stdout."""
     import logging
 
     from tasks.errors import XxgkError
     from tasks.extract.reader import read_report
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # a damaged PDF logs a line per bad operator
-
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
     while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
+        job = _receive(inp)
         if job is None:
             return
         start = time.perf_counter()
@@ -84,15 +89,37 @@ def _serve(conn: Connection) -> None:
         except Exception as exc:  # any failure is this document's reason, never the worker's end
             answer = Outcome(None, f"internal error while reading ({type(exc).__name__}: {str(exc)[:200]})",
                              time.perf_counter() - start)
-        conn.send(answer)
+        _send(out, answer)
+
+
+def _send(stream: BinaryIO, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("!Q", len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream: BinaryIO) -> Any:
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    (size,) = struct.unpack("!Q", head)
+    return pickle.loads(stream.read(size))
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="xxgk-reader")
-        self.process.start()
-        child.close()
+    """One reader process: a plain `python -m tasks.extract.budget` child talking pickles over pipes.
+
+    (A subprocess, not `multiprocessing`: the child never re-imports the parent's `__main__`, so a
+    script, a notebook or a Prefect worker can use it without the `if __name__ == "__main__"` idiom.)
+    """
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
+        self.process = subprocess.Popen([sys.executable, "-m", "tasks.extract.budget"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def rss(self) -> int:
         try:
@@ -103,26 +130,34 @@ class _Worker:
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        self.process.wait(5)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def read(self, job: Job, timeout_s: float, memory_bytes: int) -> Outcome:
+        assert self.process.stdin is not None and self.process.stdout is not None
         start = time.perf_counter()
         try:
-            self.conn.send(job)
+            _send(self.process.stdin, job)
         except (BrokenPipeError, OSError):
-            return Outcome(None, "internal error: the reader process was gone")
+            return Outcome(None, f"the reader process died before reading (exit code {self.process.poll()})")
+        fd = self.process.stdout.fileno()
         while True:
-            if self.conn.poll(_POLL_S):
+            ready, _, _ = select.select([fd], [], [], _POLL_S)
+            if ready:
                 try:
-                    return self.conn.recv()
-                except (EOFError, OSError):
-                    code = self.process.exitcode
-                    return Outcome(None, f"the reader process died while reading (exit code {code})",
+                    answer = _receive(self.process.stdout)
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    answer = None
+                if answer is None:
+                    return Outcome(None, f"the reader process died while reading (exit code {self.process.wait(5)})",
                                    time.perf_counter() - start)
+                return answer
             elapsed = time.perf_counter() - start
-            if not self.process.is_alive():
-                return Outcome(None, f"the reader process died while reading (exit code {self.process.exitcode})",
+            if not self.alive():
+                return Outcome(None, f"the reader process died while reading (exit code {self.process.poll()})",
                                elapsed)
             if elapsed > timeout_s:
                 raise _Exceeded(f"over the {timeout_s:g} s time budget for one document", elapsed)
@@ -142,7 +177,6 @@ class _Pool:
     """Idle workers, started on demand and reused; a killed worker is simply not returned."""
 
     def __init__(self) -> None:
-        self._context = mp.get_context("forkserver")
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
@@ -150,16 +184,38 @@ class _Pool:
         with self._lock:
             while self._idle:
                 worker = self._idle.pop()
-                if worker.process.is_alive():
+                if worker.alive():
                     return worker
-        return _Worker(self._context)
+        return _Worker()
 
     def give(self, worker: _Worker) -> None:
         with self._lock:
             self._idle.append(worker)
 
+    def close(self) -> None:
+        """Stop the idle workers (at exit): end of input ends their loop; a straggler is killed."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            with contextlib.suppress(OSError):
+                if worker.process.stdin is not None:
+                    worker.process.stdin.close()
+            try:
+                worker.process.wait(2)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(2)
+            if worker.process.stdout is not None:
+                worker.process.stdout.close()
+
 
 _POOL = _Pool()
+atexit.register(_POOL.close)
+# Reader processes alive at once, whatever the number of batches the flow runs concurrently:
+# one per core by default (XXGK_READ_PROCESSES overrides), so a 2-core box does twice the work of
+# one thread and a thread runner with 100 batches in flight does not start 100 processes.
+MAX_PROCESSES: Final = int(os.environ.get("XXGK_READ_PROCESSES", "0")) or (os.cpu_count() or 1)
+_SLOTS = threading.BoundedSemaphore(MAX_PROCESSES)
 
 
 def read_in_budget(jobs: Sequence[Job], *, workers: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -170,6 +226,10 @@ def read_in_budget(jobs: Sequence[Job], *, workers: int = 1, timeout_s: float = 
     lock = threading.Lock()
 
     def run() -> None:
+        with _SLOTS:
+            work()
+
+    def work() -> None:
         nonlocal next_job
         worker = _POOL.take()
         try:
@@ -186,10 +246,10 @@ def read_in_budget(jobs: Sequence[Job], *, workers: int = 1, timeout_s: float = 
                     outcomes[i] = Outcome(None, f"ResourceLimit: {exc.reason}", exc.seconds)
                     worker = _POOL.take()
                     continue
-                if not worker.process.is_alive():
+                if not worker.alive():
                     worker = _POOL.take()
         finally:
-            if worker.process.is_alive():
+            if worker.alive():
                 _POOL.give(worker)
 
     threads = [threading.Thread(target=run, name=f"xxgk-read-{k}") for k in range(max(1, min(workers, len(jobs))))]
@@ -198,3 +258,9 @@ def read_in_budget(jobs: Sequence[Job], *, workers: int = 1, timeout_s: float = 
     for t in threads:
         t.join()
     return [o if o is not None else Outcome(None, "internal error: not read") for o in outcomes]
+
+
+if __name__ == "__main__":  # the worker: serve with the importable module's classes, not __main__'s
+    from tasks.extract import budget
+
+    budget._serve_stdio()

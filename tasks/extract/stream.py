@@ -105,6 +105,9 @@ def _label_at(stream: str, i: int) -> int:
     return -1
 
 
+_NUMBERED: Final = re.compile(r"\d\.[\u4e00-\u9fff]")  # "1.信访、举报…": the numbering of a label, never a value
+
+
 def _value_end(stream: str, i: int) -> int:
     """End of the value that starts at `i` (a number with sign, decimals and unit, or a dash), or -1."""
     n = len(stream)
@@ -113,6 +116,8 @@ def _value_end(stream: str, i: int) -> int:
         j += 1
     if stream[j] in _DIGITS:
         while j < n and stream[j] in _DIGITS:
+            if j > i and _NUMBERED.match(stream, j):
+                return j  # the digits before an unknown label's numbering
             j += 1
             if j < n and stream[j] in ".," and j + 1 < n and stream[j + 1] in _DIGITS \
                     and _label_at(stream, j + 1) < 0 and _label_at(stream, j - 1) < 0:
@@ -159,13 +164,18 @@ def scan_tokens(text: str) -> list[Token]:
             tokens.append(Token(stream[i:end], new_row=True, kind="label"))
             i = end
             continue
+        if _NUMBERED.match(stream, i):  # a label the dictionary does not know, with its numbering
+            flush_text(i)
+            text_start = i
+            i += 2
+            continue
         if stream[i] in _VALUE_START and (text_start < 0 or before[i] or stream[i] in _DIGITS):
             end = _value_end(stream, i)
             if end > i:
                 flush_text(i)
                 # a value ends at a separator or where a label starts inside its digits
                 k = i + 1
-                while k < end and not before[k] and _label_at(stream, k) < 0:
+                while k < end and not before[k] and _label_at(stream, k) < 0 and not _NUMBERED.match(stream, k):
                     k += 1
                 tokens.append(Token(stream[i:k], kind="value", tight=not before[i]))
                 i = k

@@ -12,6 +12,8 @@ run's report, and never block publishing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from tasks.model import CheckResult, Report
@@ -40,17 +42,44 @@ def within_year(report: Report) -> list[CheckResult]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LastYear:
+    """Last year's published values the expected relations need, indexed by organ once per run.
+
+    (Filtering last year's whole table once per report made E1/E5 grow with the square of the year.)
+    """
+
+    carried_forward: dict[str, dict[str, int | float | None]]  # organ -> column -> 结转下年度
+    in_force: dict[str, dict[str, int | float | None]]  # organ -> row -> 现行有效件数
+
+    @classmethod
+    def index(cls, previous_requests: pl.DataFrame, previous_proactive: pl.DataFrame) -> LastYear:
+        carried: dict[str, dict[str, int | float | None]] = {}
+        for organ, column, value in previous_requests.filter(pl.col("row") == "carried_forward") \
+                .select("organ", "column", "value").iter_rows():
+            carried.setdefault(organ, {})[column] = value
+        in_force: dict[str, dict[str, int | float | None]] = {}
+        for organ, row, value in previous_proactive.filter(pl.col("column") == "in_force") \
+                .select("organ", "row", "value").iter_rows():
+            in_force.setdefault(organ, {})[row] = value
+        return cls(carried, in_force)
+
+
 def across_years(report: Report, organ: str, previous_requests: pl.DataFrame, previous_proactive: pl.DataFrame
                  ) -> list[CheckResult]:
     """E1 (and E5 for fmt_2021) against last year's published rows of the same organ.
 
     `previous_*` are last year's curated rows joined with their organ (columns organ, row, column, value).
     """
+    return across_years_indexed(report, organ, LastYear.index(previous_requests, previous_proactive))
+
+
+def across_years_indexed(report: Report, organ: str, last_year: LastYear) -> list[CheckResult]:
+    """`across_years` with last year already indexed (what the flows use: one index, one lookup per report)."""
     out: list[CheckResult] = []
     cells = _cells(report)
-    prev = previous_requests.filter((pl.col("organ") == organ) & (pl.col("row") == "carried_forward"))
-    if prev.height:
-        last = dict(zip(prev["column"].to_list(), prev["value"].to_list(), strict=True))
+    last = last_year.carried_forward.get(organ, {})
+    if last:
         for col in layouts.TABLE3_COLUMNS:
             now, before = cells[f"t3.carried_over.{col}"], last.get(col)
             if now is None and before is None:
@@ -59,8 +88,7 @@ def across_years(report: Report, organ: str, previous_requests: pl.DataFrame, pr
             out.append(CheckResult("E1", col, lhs, rhs, lhs == rhs, SEVERITY,
                                    f"{col}: 上年结转 {lhs} vs last year's 结转下年度 {rhs}"))
     if report.meta.template == codes.FMT_2021:
-        prev2 = previous_proactive.filter((pl.col("organ") == organ) & (pl.col("column") == "in_force"))
-        last_in_force = dict(zip(prev2["row"].to_list(), prev2["value"].to_list(), strict=True))
+        last_in_force = last_year.in_force.get(organ, {})
         for row in ("regulations", "normative_docs"):
             before = last_in_force.get(row)
             issued, repealed = cells[f"t2.art20_1.{row}.issued"], cells[f"t2.art20_1.{row}.repealed"]
@@ -79,9 +107,9 @@ def add_expected_checks(read: list, previous_requests: pl.DataFrame, previous_pr
     from dataclasses import replace
 
     out = []
+    last_year = LastYear.index(previous_requests, previous_proactive)
     for r in read:
-        extra = within_year(r.report) + across_years(r.report, r.report.meta.organ, previous_requests,
-                                                     previous_proactive)
+        extra = within_year(r.report) + across_years_indexed(r.report, r.report.meta.organ, last_year)
         out.append(replace(r, report=replace(r.report, checks=r.report.checks + tuple(extra))) if extra else r)
     return out
 
