@@ -31,6 +31,10 @@ class CatalogueError(XxgkError):
     """A catalogue row is malformed: names the file, the line and the column."""
 
 
+class SettingsError(XxgkError):
+    """A run option is invalid: names the option, the value and what it must be."""
+
+
 class PublishError(XxgkError):
     """A year could not be published (its schema gate failed); published data is untouched."""
 

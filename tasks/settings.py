@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Final
 
+from tasks.errors import SettingsError
+
 USER_AGENT: Final = "xxgk/0.1 (annual-report dataset builder; +https://github.com/xxgk)"
 DEFAULT_DATA_DIR: Final = "output"
 DEFAULT_CATALOGUE: Final = "data/samples/catalogue.csv"
@@ -45,19 +47,42 @@ class FetchSettings:
 DEFAULT_FETCH: Final = FetchSettings()
 
 
-def fetch_settings(options: dict[str, float] | None) -> FetchSettings:
-    """FetchSettings from flow parameters, e.g. {"per_host_interval_s": 2, "max_connections": 8}."""
+def fetch_settings(options: dict[str, object] | None) -> FetchSettings:
+    """FetchSettings from flow parameters, e.g. {"per_host_interval_s": 2, "max_connections": 8}.
+
+    Values are validated, never coerced: `2.7` connections, a negative interval or `"three"`
+    retries are refused with the option named (`SettingsError`).
+    """
     if not options:
         return DEFAULT_FETCH
     known = set(FetchSettings.__slots__)  # type: ignore[attr-defined]
     unknown = set(options) - known
     if unknown:
-        raise ValueError(f"unknown fetch option(s) {sorted(unknown)}; known: {sorted(known)}")
-    return FetchSettings(**{k: _coerce(k, v) for k, v in options.items()})
+        raise SettingsError(f"unknown fetch option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return FetchSettings(**{k: _validated(k, v) for k, v in options.items()})
 
 
-def _coerce(name: str, value: object) -> object:
+def _validated(name: str, value: object) -> object:
     kind = type(getattr(DEFAULT_FETCH, name))
+    text = str(value).strip().lower()
     if kind is bool:
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-    return kind(value)
+        if isinstance(value, bool):
+            return value
+        if text in ("1", "true", "yes", "0", "false", "no"):
+            return text in ("1", "true", "yes")
+        raise SettingsError(f"fetch option {name}: {value!r} is not true or false")
+    if kind is str:
+        if isinstance(value, str) and value.strip():
+            return value
+        raise SettingsError(f"fetch option {name}: {value!r} is not a non-empty string")
+    try:
+        number = float(text) if not isinstance(value, bool) else float("nan")
+    except ValueError:
+        number = float("nan")
+    if number != number or number < 0:
+        raise SettingsError(f"fetch option {name}: {value!r} is not a number ≥ 0")
+    if kind is int:
+        if not number.is_integer():
+            raise SettingsError(f"fetch option {name}: {value!r} is not a whole number")
+        return int(number)
+    return number

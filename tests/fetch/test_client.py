@@ -195,3 +195,18 @@ def test_find_attachments_prefers_the_report() -> None:
             "<a href='/a.html'>页面</a>")
     assert find_attachments(html, "http://s.example/art/1.html") == [
         "http://s.example/art/files/rep.docx?x=1", "http://s.example/f/guide.pdf"]
+
+
+def test_fetch_options_are_validated_not_coerced() -> None:
+    import pytest
+
+    from tasks.errors import SettingsError
+    from tasks.settings import fetch_settings
+
+    ok = fetch_settings({"max_connections": 8, "per_host_interval_s": "2.5", "allow_private_networks": "false"})
+    assert (ok.max_connections, ok.per_host_interval_s, ok.allow_private_networks) == (8, 2.5, False)
+    for options, named in [({"max_connections": 2.7}, "max_connections"), ({"per_host_interval_s": -1},
+                           "per_host_interval_s"), ({"retries": "three"}, "retries"), ({"retries": True}, "retries"),
+                           ({"allow_private_networks": "maybe"}, "allow_private_networks"), ({"speed": 1}, "speed")]:
+        with pytest.raises(SettingsError, match=named):
+            fetch_settings(options)
