@@ -23,6 +23,7 @@ from typing import Final
 
 from tasks.extract import solve
 from tasks.extract.document import Token
+from tasks.extract.stream import label_keys
 from tasks.model import CellValue
 from tasks.normalise.values import parse_value
 from tasks.template import codes, labels, layouts
@@ -60,7 +61,7 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
     if not key:
         return None
     code = dictionary.get(key)
-    if code is not None or len(key) < 6 or _looks_numeric(key):
+    if code is not None or len(key) < 6 or looks_numeric(key):
         return code
     number = _numbering(key)
     best: tuple[float, str, str] | None = None
@@ -84,7 +85,7 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
 _NUMERIC: Final = re.compile(r"^[+\-]?[\d,.]+[^\d]{0,3}$")
 
 
-def _looks_numeric(key: str) -> bool:
+def looks_numeric(key: str) -> bool:
     """'12', '-825', '947个', '1.19亿元' — but not '3.补正后申请内容仍不明确'."""
     return bool(_NUMERIC.match(key))
 
@@ -141,7 +142,7 @@ def _is_scanned(tokens: Sequence[Token]) -> bool:
 
 
 def place_table(rows: dict[str, list[Token]], kinds: Callable[[str], list[ValueKind]],
-                segments: Callable[[str], list[solve.Segment]], relations: Sequence[solve.Relation],
+                segments: Callable[[str], list[solve.Segment]], relations: Sequence[layouts.Relation],
                 place_fixed: Callable[[str, list[Token]], Placement], *, capture: Capture, where: str,
                 warnings: list[str]) -> dict[str, Placement]:
     """Place every printed row of one table: rows with their cell boundaries by `place_fixed`, the
@@ -165,14 +166,15 @@ def place_table(rows: dict[str, list[Token]], kinds: Callable[[str], list[ValueK
     for code, toks in rows.items():
         width = widths[code]
         split = any(t.tight for t in toks)
+        one_per_cell = not split and not join and len(toks) == width
         readings: list[solve.Reading] | None = None
-        if _is_scanned(toks) and not split and not join and len(toks) == width \
+        if code in scanned and one_per_cell \
                 and not solve.segments_hold([t.raw for t in toks], kinds(code), segments(code)):
             # One token per cell, yet the row does not add up: a number broken over two lines beside a
             # dropped blank would look the same. Solve it if a join makes it add up; else it is as printed.
             readings = solve.row_readings([t.raw for t in toks], kinds(code), segments(code),
                                           solve.Mode(join=True, repeats=collapses)) or None
-        if readings is None and (not _is_scanned(toks) or (not split and not join and len(toks) == width)):
+        if readings is None and (code not in scanned or one_per_cell):
             out[code] = place_fixed(code, toks)
             fixed[code] = tuple(solve.numeric_or_zero(p.raw, k) for p, k in zip(out[code][0], kinds(code), strict=True))
             continue
@@ -190,7 +192,7 @@ def place_table(rows: dict[str, list[Token]], kinds: Callable[[str], list[ValueK
                 split_rows.add(code)
     if open_rows:
         usable = [r for r in relations if not any(row in unplaceable for row, _ in (*r.lhs, *r.rhs))]
-        solution = solve.solve_table(fixed, open_rows, usable, max(widths.values()))
+        solution = solve.solve_table(fixed, open_rows, usable)
         for code, readings in open_rows.items():
             reading = solution.chosen.get(code)
             if reading is None and len(readings) == 1 and code not in split_rows:
@@ -332,9 +334,8 @@ def _skip_text(tok: Token, where: str, warnings: list[str]) -> bool:
     return True
 
 
-_ALL_LABELS: Final = tuple({*_T2_ROWS, *_T2_COLUMNS, *_T3_ROWS, *_T3_GROUPS, *_T3_COLUMNS, *_T3_HEADERS,
-                            *_T4_HEADERS, labels.normalise_label(
-                                "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)")})
+_ALL_LABELS: Final = (*label_keys(),  # what the scanner knows, and the 勾稽 note it matches by pattern
+                      labels.normalise_label("(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,7 +468,7 @@ def align_table3(tokens: list[Token], template: str, warnings: list[str], *, cap
                 and not _is_table3_label(tok.key, groups):
             current = _Row("", [])  # a row whose label was lost
             sequence.append(current)
-            if tok.is_blank or not _looks_numeric(tok.key):
+            if tok.is_blank or not looks_numeric(tok.key):
                 if not tok.is_blank:
                     warnings.append(f"table3: unreadable row label {tok.raw!r}")
                 continue
@@ -603,7 +604,7 @@ def _infer_lost_labels(sequence: list[_Row], rows: dict[str, _Row], leaf_rows: t
     previous = -1
     for row in [*sequence, _Row("<end>", [])]:
         if row.code == "":
-            if any(_looks_numeric(t.key) for t in row.tokens):  # a stray label fragment is not a row
+            if any(looks_numeric(t.key) for t in row.tokens):  # a stray label fragment is not a row
                 orphans_between.append(row)
             continue
         position = leaf_rows.index(row.code) if row.code in leaf_rows else len(leaf_rows)
@@ -647,7 +648,7 @@ def align_table4(tokens: list[Token], warnings: list[str], *, capture: Capture |
         data = kept
     if last_header < 0:
         data = [t for t in tokens
-                if t.is_blank or _looks_numeric(t.key) or parse_value(t.raw, "count").value is not None]
+                if t.is_blank or looks_numeric(t.key) or parse_value(t.raw, "count").value is not None]
     # Prose after the data row (a footnote) is not a cell.
     while data and not data[-1].is_blank and parse_value(data[-1].raw, "count").value is None \
             and len(data[-1].key) > 4:

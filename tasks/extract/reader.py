@@ -24,12 +24,13 @@ from tasks.extract.sections import section_tokens, split_sections
 from tasks.extract.text import read_text
 from tasks.model import Report, ReportMeta
 from tasks.settings import FetchSettings
-from tasks.template import codes
+from tasks.template import codes, layouts
 from tasks.template.labels import normalise_label
 from tasks.validate.checks import check_report, flag_missing_totals
 
 MAX_DOCUMENT_BYTES: Final = 50 * 1024 * 1024
 MAX_TEXT_CHARS: Final = 3_000_000  # decoded HTML or text; a real report page is 20–500 thousand
+_NFKC_MAX_EXPANSION: Final = 18  # U+FDFA ﷺ folds to 18 characters, the most of any code point
 _UNSUPPORTED: Final = {
     "doc": "legacy Word .doc (OLE2) is not read; save it as .docx or PDF",
     "zip": "a ZIP archive that is not a Word .docx document",
@@ -65,7 +66,9 @@ def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | N
     if len(text) > MAX_TEXT_CHARS:
         raise UnsupportedFormat(f"{len(text)} characters of {kind} (cap {MAX_TEXT_CHARS}): not a report, refused",
                                 source=source)
-    folded = len(unicodedata.normalize("NFKC", text))  # labels are compared after NFKC: bound what it makes
+    # Labels are compared after NFKC, which expands a character at most 18×: only a text that could pass
+    # the cap folded is folded here to measure it, so real pages pay nothing for this check.
+    folded = len(unicodedata.normalize("NFKC", text)) if len(text) * _NFKC_MAX_EXPANSION > 2 * MAX_TEXT_CHARS else 0
     if folded > 2 * MAX_TEXT_CHARS:
         raise UnsupportedFormat(f"{len(text)} characters that NFKC expands to {folded} (cap {2 * MAX_TEXT_CHARS}): "
                                 f"refused", source=source)
@@ -88,7 +91,11 @@ def require_metadata(report: Report, source: str) -> None:
         raise MissingMetadata(f"{MISSING_ORGAN}, and the catalogue gives none", source=source)
 
 
-_WIDEST_ROW: Final = {codes.SEC_PROACTIVE: 3, codes.SEC_REQUESTS: 7, codes.SEC_REVIEW_LITIGATION: 15}
+_WIDEST_ROW: Final = {
+    codes.SEC_PROACTIVE: max(len(b.columns) for blocks in layouts.TABLE2_BLOCKS.values() for b in blocks),
+    codes.SEC_REQUESTS: len(layouts.TABLE3_COLUMNS),
+    codes.SEC_REVIEW_LITIGATION: len(layouts.TABLE4_COLUMNS),
+}
 
 
 def judge_capture(tokens: dict[str, list[Token]]) -> Capture:
@@ -117,7 +124,7 @@ def judge_capture(tokens: dict[str, list[Token]]) -> Capture:
                 run += 1
         runs.append(run)
         breaks = breaks or any(r > _WIDEST_ROW[section] for r in runs)
-        drops = drops or (section == codes.SEC_REQUESTS and any(0 < r < 7 for r in runs))
+        drops = drops or (section == codes.SEC_REQUESTS and any(0 < r < _WIDEST_ROW[section] for r in runs))
     return Capture(collapses=collapses, breaks_numbers=breaks, drops_blanks=drops)
 
 
@@ -156,15 +163,14 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
         raise NoTablesFound("the template's headings were found but no table cells under them", source=source)
 
     capture = judge_capture(tokens)
-    table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, warnings, capture=capture)
     table3, subtotals = align_table3(tokens[codes.SEC_REQUESTS], template, warnings, capture=capture)
     table4 = align_table4(tokens[codes.SEC_REVIEW_LITIGATION], warnings, capture=capture)
     if capture.drops_blanks and not capture.breaks_numbers \
             and any(codes.FLAG_JOINED in c.flags for c in (*table3, *table4)):
         # tables 3 and 4 proved that this capture breaks numbers: table 2 (no relations) cannot tell
-        warnings.append("numbers broken over two lines in tables 3/4: table 2 read again under that assumption")
+        warnings.append("numbers broken over two lines in tables 3/4: table 2 read under that assumption")
         capture = replace(capture, breaks_numbers=True)
-        table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, [], capture=capture)
+    table2 = align_table2(tokens[codes.SEC_PROACTIVE], template, warnings, capture=capture)
     if all(codes.FLAG_NOT_PRINTED in c.flags for c in (*table2, *table3, *table4)):
         raise NoTablesFound("the table sections hold no row of the national template", source=source)
 

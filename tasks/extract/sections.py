@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from tasks.extract.align import looks_numeric
 from tasks.extract.document import Document, Grid, Token
 from tasks.extract.pdf import split_text_row
 from tasks.extract.stream import label_keys, scan_tokens
@@ -23,7 +24,6 @@ _HEADING_KEYS: Final[dict[str, str]] = {
     normalise_label(text): code for code, texts in SECTION_HEADINGS.items() for text in texts
 }
 _EXACT_LABELS: Final = label_keys()
-_NUMERIC_CELL: Final = re.compile(r"^[+\-]?[\d,.]+[^\d]{0,3}$")
 TABLE_SECTIONS: Final = (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)
 _TRAILING: Final = re.compile(r"[:。.]+$")
 
@@ -131,7 +131,7 @@ def split_label_cells(tokens: list[Token]) -> list[Token]:
     """
     out: list[Token] = []
     for tok in tokens:
-        if tok.kind != "cell" or tok.is_blank or tok.key in _EXACT_LABELS or _NUMERIC_CELL.match(tok.key):
+        if tok.kind != "cell" or tok.is_blank or tok.key in _EXACT_LABELS or looks_numeric(tok.key):
             out.append(tok)
             continue
         parts = scan_tokens(tok.raw)

@@ -198,8 +198,7 @@ def row_readings(tokens: Sequence[str], kinds: Sequence[ValueKind], segments: Se
                 value = _numeric(text.rstrip(_JOIN_MARK), kinds[c])
                 if value is None:
                     continue
-                if seg is not None and not _total_holds(text, value, [cells[p - lo] for p in seg.parts],
-                                                        sum(values[p - lo] for p in seg.parts)):
+                if seg is not None and not _total_holds(text, value, sum(values[p - lo] for p in seg.parts)):
                     continue
                 cells.append(text)
                 values.append(value)
@@ -243,11 +242,10 @@ def row_readings(tokens: Sequence[str], kinds: Sequence[ValueKind], segments: Se
 def segments_hold(raws: Sequence[str], kinds: Sequence[ValueKind], segments: Sequence[Segment]) -> bool:
     """Whether a placed row satisfies its own sum relations (S3, S5) under the blank rules."""
     values = [_numeric(r, k) or 0 for r, k in zip(raws, kinds, strict=True)]
-    return all(_total_holds(raws[s.total], values[s.total], [raws[p] for p in s.parts],
-                            sum(values[p] for p in s.parts)) for s in segments)
+    return all(_total_holds(raws[s.total], values[s.total], sum(values[p] for p in s.parts)) for s in segments)
 
 
-def _total_holds(total_text: str, total: int, parts_text: list[str], parts: int) -> bool:
+def _total_holds(total_text: str, total: int, parts: int) -> bool:
     """A group total with the blank rules of the checks: a blank total holds only over zero parts."""
     if not total_text:
         return parts == 0
@@ -264,14 +262,12 @@ class TableSolution:
 
     chosen: dict[str, Reading]
     varying: dict[str, set[int]]
-    solutions: int
     capped: bool
-    feasible: bool
     printed: dict[str, list[set[str]]] = field(default_factory=dict)  # per row and cell: every text it may hold
 
 
 def solve_table(fixed: dict[str, tuple[int, ...]], open_rows: dict[str, list[Reading]],
-                relations: Sequence[Relation], width: int) -> TableSolution:
+                relations: Sequence[Relation]) -> TableSolution:
     """Choose one reading per open row so that every relation touching an open row holds."""
     relevant = [r for r in relations if any(row in open_rows for row, _ in (*r.lhs, *r.rhs))]
     touched = {row for r in relevant for row, _ in (*r.lhs, *r.rhs)}
@@ -282,12 +278,11 @@ def solve_table(fixed: dict[str, tuple[int, ...]], open_rows: dict[str, list[Rea
         if row not in touched or (len(readings) == 1 and not relevant):
             chosen[row] = readings[0]
             printed[row] = _union(readings)
-            cols = {c for c in range(len(readings[0].values)) if len({r.values[c] for r in readings}) > 1}
-            if cols:
+            if cols := _varying(readings):
                 varying[row] = cols
     open_rows = {row: rs for row, rs in open_rows.items() if row not in chosen}
     if not open_rows:
-        return TableSolution(chosen, varying, 1, False, True, printed)
+        return TableSolution(chosen, varying, False, printed)
 
     from ortools.sat.python import cp_model
 
@@ -326,21 +321,24 @@ def solve_table(fixed: dict[str, tuple[int, ...]], open_rows: dict[str, list[Rea
     status = solver.solve(model, collect)
     found = collect.solutions
     if not found:
-        return TableSolution(chosen, varying, 0, status not in (cp_model.INFEASIBLE, cp_model.OPTIMAL), False,
-                             printed)
+        return TableSolution(chosen, varying, status not in (cp_model.INFEASIBLE, cp_model.OPTIMAL), printed)
     capped = len(found) >= MAX_SOLUTIONS or status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     first = found[0]
     chosen.update({row: open_rows[row][first[row]] for row in rows})
     for row in rows:
-        printed[row] = _union([open_rows[row][k] for k in {s[row] for s in found}])
-        vectors = {open_rows[row][s[row]].values for s in found}
-        row_width = len(open_rows[row][0].values)
-        cols = {c for c in range(row_width) if len({v[c] for v in vectors}) > 1}
-        if capped and len(vectors) > 1:
-            cols = set(range(row_width))
+        readings = [open_rows[row][k] for k in {s[row] for s in found}]
+        printed[row] = _union(readings)
+        cols = _varying(readings)
+        if capped and cols:  # the solutions not enumerated may differ anywhere
+            cols = set(range(len(readings[0].values)))
         if cols:
             varying[row] = cols
-    return TableSolution(chosen, varying, len(found), capped, True, printed)
+    return TableSolution(chosen, varying, capped, printed)
+
+
+def _varying(readings: Sequence[Reading]) -> set[int]:
+    """The cells whose value differs between these readings of one row."""
+    return {c for c in range(len(readings[0].values)) if len({r.values[c] for r in readings}) > 1}
 
 
 def _union(readings: Sequence[Reading]) -> list[set[str]]:
