@@ -326,12 +326,11 @@ def solve_table(fixed: dict[str, tuple[int, ...]], open_rows: dict[str, list[Rea
     first = found[0]
     chosen.update({row: open_rows[row][first[row]] for row in rows})
     for row in rows:
-        readings = [open_rows[row][k] for k in {s[row] for s in found}]
+        # Capped: the solutions not enumerated may choose any of a row's readings, so only what all of
+        # them agree on is certain (a row that did not vary among the first 64 is not thereby forced).
+        readings = open_rows[row] if capped else [open_rows[row][k] for k in {s[row] for s in found}]
         printed[row] = _union(readings)
-        cols = _varying(readings)
-        if capped and cols:  # the solutions not enumerated may differ anywhere
-            cols = set(range(len(readings[0].values)))
-        if cols:
+        if cols := _varying(readings):
             varying[row] = cols
     return TableSolution(chosen, varying, capped, printed)
 
