@@ -21,7 +21,18 @@ from tests.fixtures import render
 COUNTIES = ["东城", "西湖", "河曲", "睢宁", "杜集", "井冈山", "包头", "鄂温克", "海淀", "余杭", "江宁", "青浦"]
 
 
-def generate(n: int, year: int, out: Path, seed: int = 2021) -> Path:
+def _insert_before_section_two(html: str, filler: str) -> str:
+    """The padding prose goes in the body, before 二、主动公开 (not into the <script> in the head that
+    also prints the heading: a reader skips scripts, so padding there would flatter extraction)."""
+    body = html.index("<body")
+    for marker in ("<p><strong>二、主动公开", "<p>二、主动公开"):
+        at = html.find(marker, body)
+        if at >= 0:
+            return html[:at] + filler + html[at:]
+    raise ValueError("no 二、主动公开 heading in the rendered page")
+
+
+def generate(n: int, year: int, out: Path, seed: int = 2021, error_rate: float = 0.02) -> Path:
     rng = random.Random(seed)
     docs = out / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -37,12 +48,11 @@ def generate(n: int, year: int, out: Path, seed: int = 2021) -> Path:
             renderer, enc, ext = render.render_sh2019, "gb18030", "htm"
         spec.organ, spec.year = organ, year
         spec.title = f"{organ}{year}年政府信息公开工作年度报告"
-        if rng.random() < 0.02:
+        if rng.random() < error_rate:
             spec.t3["granted"][6] = render.n(int(spec.t3["granted"][6][0]) + 1)
         html = renderer(spec).decode(enc)
-        filler = "".join(f"<p>（{k}）{PROSE * rng.randint(2, 6)}</p>" for k in range(rng.randint(12, 28)))
-        html = html.replace("<p><strong>二、主动公开", filler + "<p><strong>二、主动公开", 1)
-        html = html.replace("<p>二、主动公开", filler + "<p>二、主动公开", 1)
+        filler = "".join(f"<p>（{k}）{PROSE * rng.randint(2, 6)}</p>" for k in range(rng.randint(16, 36)))
+        html = _insert_before_section_two(html, filler)
         name = f"docs/{i:05d}.{ext}"
         (out / name).write_bytes(html.encode(enc))
         rows.append(f"{organ},,county,{year},{name},")

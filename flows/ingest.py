@@ -1,30 +1,32 @@
 """Prefect flows: `ingest` one reporting year, `backfill` a range of years.
 
-    discover ─▶ fetch (batches) ─▶ extract (batches, cached on content) ─▶ normalise ─▶ stage ─▶ publish
+    discover ─▶ batches: fetch ─▶ extract (cached on content) ─▶ normalise ─▶ parts
+            ─▶ gate (consistency suites over the parts) ─▶ stage (zones, schema suites) ─▶ publish
 
 Flows only put tasks in order and route by the values the tasks return; every decision about
 data is a plain function in `tasks/`. Documents travel in batches, so a year of 100,000 reports
-is a few hundred task runs, not 100,000.
+is a few hundred task runs, not 100,000; and the flow keeps only each batch's counts and the
+folder of its Parquet parts, so its memory does not grow with the year.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import deque
 from typing import Any
 
+import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.utilities.annotations import quote
 
-from tasks.catalogue import Catalogue, load_catalogue
+from tasks.batches import BatchResult
+from tasks.catalogue import Catalogue, Target, load_catalogue
 from tasks.errors import PublishError
-from tasks.extract.task import extract_batch
-from tasks.fetch.attachments import attachment_targets
-from tasks.fetch.store import RawStore
-from tasks.fetch.task import discover_targets, fetch_batch
+from tasks.extract.budget import MAX_PROCESSES
+from tasks.extract.task import process_batch
+from tasks.fetch.task import discover_targets
 from tasks.load.storage import DataDir
-from tasks.load.task import publish_staged, recover_staging, stage
-from tasks.normalise.frames import build_frames
+from tasks.load.task import discard_staged, gate, publish_staged, recover_staging, stage
 from tasks.runs import (
     chunks,
     count_stages,
@@ -46,7 +48,9 @@ from tasks.settings import (
 )
 from tasks.validate.overrides import load_overrides, released_pairs
 from tasks.validate.route import publish_refusal, quarantine_rate
-from tasks.validate.task import expected_checks, validate_year
+
+# Batches submitted at once: enough to keep every reader process busy while the next batch fetches.
+BATCHES_IN_FLIGHT = MAX_PROCESSES + 1
 
 
 @flow(name="ingest", flow_run_name="ingest-{year}")
@@ -78,68 +82,71 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
         targets += [t for t in found if t.source not in known]
     logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
 
-    batches = list(chunks(targets, batch_size))
-    fetch_futures = [fetch_batch.submit(quote(b), data_dir, year, i, settings) for i, b in enumerate(batches)]
-    entries_by_batch = [f.result() for f in fetch_futures]
-    entries = [e for batch in entries_by_batch for e in batch]
-    extract_futures = [extract_batch.submit(quote(list(zip(b, e, strict=True))), data_dir, year, i)
-                       for i, (b, e) in enumerate(zip(batches, entries_by_batch, strict=True))]
-    read, unread = [], []
-    for f in extract_futures:
-        r, u = f.result()
-        read.extend(r)
-        unread.extend(u)
-    read, unread = _follow_attachments(targets, entries, read, unread, data_dir, year, settings)
-
-    # quote(): large inputs pass by reference; Prefect would otherwise walk every nested cell
-    read = expected_checks(quote(read), data_dir, year)
-    frames = build_frames(read, unread)
+    batches = _run_batches(targets, data_dir, year, batch_size, settings)
+    parts = [b.part for b in batches]
+    result, expected, gx = gate(data_dir, year, parts, released)
     years = cat.years() or [year]
-    validation = validate_year(quote(frames), year, (min(*years, year), max(*years, year)), data_dir, released)
-    counts = count_stages(len(targets), entries, read, validation.zones)
-    failures = failure_list(targets, entries, unread, discovery_errors, validation.consistency)
-    create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, validation),
+    create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, result.consistency),
                              description=f"Great Expectations gate, reporting year {year}")
-    for rid, check_id in validation.releases_used:
+    for rid, check_id in result.releases_used:
         logger.warning("%s: %s released by data/overrides.csv (reviewed), published despite the failure",
                        rid, check_id)
-    rate = quarantine_rate(validation.zones["curated"]["reports"].vstack(validation.zones["quarantine"]["reports"]))
+    rate = quarantine_rate(result.reports.filter(pl.col("year") == year))
+    refusal = publish_refusal(year, [], rate, len(targets), max_quarantine_rate, min_reports_for_rate)
+    if not refusal:
+        result = stage(data_dir, year, parts, quote(result), quote(expected), (min(*years, year), max(*years, year)),
+                       quote(gx))
+        refusal = publish_refusal(year, result.schema_problems, rate, len(targets), max_quarantine_rate,
+                                  min_reports_for_rate)
+    counts = count_stages(len(targets), batches, result)
+    failures = failure_list(batches, discovery_errors, result)
     logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
     for f in failures:
         logger.warning("%s [%s] %s: %s", year, f["stage"], f["source"], f["reason"])
     create_markdown_artifact(key=f"ingest-{year}-failures", markdown=_failures_markdown(year, failures),
                              description=f"Documents that did not reach curated/, reporting year {year}")
-    refusal = publish_refusal(year, validation.schema_problems, rate, counts["discovered"],
-                              max_quarantine_rate, min_reports_for_rate)
     if refusal:
+        if result.staged is not None:
+            discard_staged(result.staged, data_dir)
         raise PublishError(refusal)
 
-    staged = stage(quote(validation.zones), data_dir, year)
-    rows = publish_staged(staged, data_dir)
+    assert result.staged is not None
+    rows = publish_staged(result.staged, data_dir, [u for b in batches for u in b.used])
     create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
                           description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
-               "quarantine_rate": rate, "docs": validation.docs,
-               "relations": validation.consistency.per_relation}
-    write_state(DataDir(data_dir), year, cat.sha256, summary)
+               "quarantine_rate": rate, "docs": result.docs,
+               "relations": result.consistency.per_relation}
+    if targets:
+        write_state(DataDir(data_dir), year, cat.sha256, summary)
+    else:  # an empty year (a catalogue or listing problem, or too early): a later backfill tries again
+        logger.warning("%s: no documents found; the year is not recorded as completed", year)
     return summary
 
 
-def _follow_attachments(targets: list, entries: list, read: list, unread: list, data_dir: str, year: int,
-                        settings: FetchSettings) -> tuple[list, list]:
-    """Pages that only wrap a PDF/Word attachment: fetch and read the attachment in their place."""
-    attached = attachment_targets(targets, entries, unread, RawStore(DataDir(data_dir)))
-    if not attached:
-        return read, unread
-    get_run_logger().info("%s: %d report page(s) hold their tables in an attachment", year, len(attached))
-    att_entries = fetch_batch(quote(attached), data_dir, year, -1, settings)
-    more_read, more_unread = extract_batch(quote(list(zip(attached, att_entries, strict=True))), data_dir, year, -1)
-    done = {r.report_id for r in more_read}
-    unread = [u for u in unread if u.report_id not in done]
-    still = {u.report_id: u for u in more_unread}
-    unread = [replace(u, error=f"{u.error}; attachment {still[u.report_id].error}") if u.report_id in still else u
-              for u in unread]
-    return read + more_read, unread
+def _run_batches(targets: list[Target], data_dir: str, year: int, batch_size: int, settings: FetchSettings
+                 ) -> list[BatchResult]:
+    """Every batch through `process_batch`, at most `BATCHES_IN_FLIGHT` at a time (a thread runner would
+    otherwise start every batch of the year at once); only their small results are kept."""
+    batches = list(chunks(targets, batch_size))
+    results: list[BatchResult | None] = [None] * len(batches)
+    pending: deque[tuple[int, Any]] = deque()
+    logger = get_run_logger()
+
+    def collect() -> None:
+        i, future = pending.popleft()
+        results[i] = r = future.result()
+        done = sum(1 for x in results if x is not None)
+        logger.info("%s: batch %d/%d done: %d fetched, %d unchanged, %d failed, %d read%s", year, done,
+                    len(batches), r.fetched, r.unchanged, r.failed, r.extracted, " (cached)" if r.cached else "")
+
+    for i, batch in enumerate(batches):
+        pending.append((i, process_batch.submit(quote(batch), data_dir, year, i, settings)))
+        if len(pending) >= BATCHES_IN_FLIGHT:
+            collect()
+    while pending:
+        collect()
+    return [r for r in results if r is not None]
 
 
 def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:

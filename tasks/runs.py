@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from tasks.catalogue import Target
-from tasks.fetch.store import ManifestEntry
+from tasks import schemas
+from tasks.batches import BatchResult
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import ReadReport, UnreadDocument, report_id
 from tasks.validate.gate import ConsistencyResult
+from tasks.year import YearResult
 
 T = TypeVar("T")
 SHANGHAI = timezone(timedelta(hours=8))
@@ -33,50 +33,44 @@ def latest_reporting_year(now: datetime | None = None) -> int:
     return (now or datetime.now(UTC)).astimezone(SHANGHAI).year - 1
 
 
-def count_stages(discovered: int, entries: list[ManifestEntry], read: list[ReadReport],
-                 zones: dict[str, dict[str, pl.DataFrame]]) -> dict[str, int]:
-    fetched = sum(1 for e in entries if e.error is None and e.changed)
-    unchanged = sum(1 for e in entries if e.error is None and not e.changed)
-    failed = sum(1 for e in entries if e.error is not None)
-    return {"discovered": discovered, "fetched": fetched, "unchanged": unchanged, "failed": failed,
-            "extracted": len(read), "quarantined": zones["quarantine"]["reports"].height,
-            "published": zones["curated"]["reports"].height}
+def count_stages(discovered: int, batches: list[BatchResult], result: YearResult) -> dict[str, int]:
+    rows = result.staged.rows if result.staged is not None else {}
+    return {"discovered": discovered, "fetched": sum(b.fetched for b in batches),
+            "unchanged": sum(b.unchanged for b in batches), "failed": sum(b.failed for b in batches),
+            "extracted": sum(b.extracted for b in batches),
+            "quarantined": rows.get("quarantine/reports", _by_status(result, schemas.STATUS_QUARANTINED)),
+            "published": rows.get("curated/reports", _by_status(result, schemas.STATUS_CURATED))}
 
 
-def failure_list(targets: list[Target], entries: list[ManifestEntry], unread: list[UnreadDocument],
-                 discovery_errors: list[str], consistency: ConsistencyResult) -> list[dict[str, str]]:
+def _by_status(result: YearResult, status: str) -> int:
+    return result.reports.filter(pl.col("status") == status).height
+
+
+def failure_list(batches: list[BatchResult], discovery_errors: list[str], result: YearResult) -> list[dict[str, str]]:
     """Every document that did not reach curated/, with the stage and the reason."""
     out = [{"source": e.split(":", 1)[0], "stage": "discover", "reason": e} for e in discovery_errors]
-    for t, e in zip(targets, entries, strict=True):
-        if e.error is not None:
-            fallback = " (read from the last good bytes)" if e.sha256 else ""
-            out.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
-    listed = {f["source"] for f in out}
-    out.extend({"source": u.source, "stage": "extract", "reason": u.error} for u in unread if u.source not in listed)
-    sources = {report_id(t.source): t.source for t in targets}
-    for rid, fails in consistency.failing_reports().items():
+    out += [f for b in batches for f in b.failures]
+    failing = result.consistency.failing_reports()
+    sources = dict(result.reports.filter(pl.col("report_id").is_in(list(failing)))
+                   .select("report_id", "source").iter_rows())
+    for rid, fails in failing.items():
         shown = "; ".join(f"{f.check_id}[{f.scope}]: {f.detail}" for f in fails[:3])
         more = f" (+{len(fails) - 3} more)" if len(fails) > 3 else ""
         out.append({"source": sources.get(rid, rid), "stage": "validate", "reason": shown + more})
     return out
 
 
-def gate_markdown(year: int, validation: Any) -> str:
+def gate_markdown(year: int, c: ConsistencyResult) -> str:
     """The Great Expectations gate of one year as a Prefect markdown artifact."""
-    c = validation.consistency
     lines = [f"# Validation {year}", "", "| relation | severity | evaluated | failed |", "|---|---|---|---|"]
     for check_id, (n, failed) in sorted(c.per_relation.items()):
         severity = "expected (warning)" if check_id.startswith("E") else "strict"
         lines.append(f"| {check_id} | {severity} | {n} | {failed} |")
-    lines += ["", f"Schema suites: {'passed' if not validation.schema_problems else 'FAILED'}"]
-    lines += [f"* {p}" for p in validation.schema_problems[:20]]
     for title, failures in (("Quarantined relations", c.strict_failures),
                             ("Warnings (expected relations)", c.expected_failures)):
         if failures:
             lines += ["", f"## {title}", "", "| report | relation | scope | lhs | rhs |", "|---|---|---|---|---|"]
             lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in failures[:200]]
-    if validation.docs:
-        lines += ["", f"Data Docs: `{validation.docs}`"]
     return "\n".join(lines) + "\n"
 
 

@@ -1,27 +1,27 @@
-"""Prefect face of batch extraction, cached on the content hashes of the batch (not on paths)."""
+"""Prefect face of one batch: fetch → extract → normalise into the batch's parts (`tasks.batches`).
+
+No Prefect result is persisted: the batch's rows are in its parts in the data directory, which is
+also the extraction cache (keyed on the documents' content hashes), shared by every worker.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
+from tasks.batches import BatchResult, run_batch
 from tasks.catalogue import Target
-from tasks.extract.batch import batch_key, extract_documents
-from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import ReadReport, UnreadDocument
+from tasks.settings import DEFAULT_FETCH, FetchSettings
 
 
-def _cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    items = parameters["items"]
-    return batch_key(items.unquote() if hasattr(items, "unquote") else items)
+@task(name="batch", task_run_name="batch-{year}-{batch_no}", retries=2, retry_delay_seconds=[5, 30],
+      cache_policy=NO_CACHE, persist_result=False)
+def process_batch(targets: list[Target], data_dir: str, year: int, batch_no: int,
+                  settings: FetchSettings = DEFAULT_FETCH) -> BatchResult:
+    """Fetch (conditional requests), read and normalise a batch; unchanged documents are not read again.
 
-
-@task(name="extract-batch", task_run_name="extract-{year}-{batch_no}", cache_key_fn=_cache_key,
-      cache_expiration=timedelta(days=400), persist_result=True)
-def extract_batch(items: list[tuple[Target, ManifestEntry | None]], data_dir: str, year: int, batch_no: int
-                  ) -> tuple[list[ReadReport], list[UnreadDocument]]:
-    """Read every document of the batch from the raw store; unchanged batches come from the cache."""
-    return extract_documents(items, RawStore(DataDir(data_dir)))
+    Retries are for whole-batch failures (the data directory unwritable for a moment); single
+    requests already retry inside the fetcher, and one document's failure is its own quarantine.
+    """
+    return run_batch(targets, DataDir(data_dir), year, settings)

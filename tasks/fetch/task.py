@@ -10,10 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.catalogue import CatalogueEntry, Target
-from tasks.fetch.client import fetch_all
 from tasks.fetch.discover import discover
-from tasks.fetch.store import ManifestEntry, RawStore
-from tasks.load.storage import DataDir
 from tasks.settings import DEFAULT_FETCH, FetchSettings
 
 
@@ -30,13 +27,3 @@ def discover_targets(listings: list[CatalogueEntry], year: int, settings: FetchS
         targets.extend(Target(r.url, r.url, entry.organ, entry.region, entry.level, r.year)
                        for r in found if r.year == year)
     return targets, errors
-
-
-@task(name="fetch-batch", task_run_name="fetch-{year}-{batch_no}", retries=2, retry_delay_seconds=[5, 30],
-      cache_policy=NO_CACHE)
-def fetch_batch(targets: list[Target], data_dir: str, year: int, batch_no: int,
-                settings: FetchSettings = DEFAULT_FETCH) -> list[ManifestEntry]:
-    """Fetch a batch (conditional requests), store bytes and manifest entries; returns the entries."""
-    store = RawStore(DataDir(data_dir))
-    results = fetch_all([store.request(t.location) for t in targets], settings)
-    return [store.record(r) for r in results]

@@ -1,13 +1,17 @@
-"""Prefect faces of staging and publishing one year."""
+"""Prefect faces of the year's gate, staging and publishing (plain functions in `tasks.year`, `parquet`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.load.parquet import StagedYear, publish, recover, stage_year
+from tasks.batches import prune_batches
+from tasks.load.parquet import StagedYear, discard, publish, recover
 from tasks.load.storage import DataDir
+from tasks.year import YearResult, gate_year, stage_parts
 
 
 @task(name="recover-staging", cache_policy=NO_CACHE)
@@ -15,12 +19,33 @@ def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
     return recover(DataDir(data_dir), year)
 
 
-@task(name="stage-year", task_run_name="stage-{year}", cache_policy=NO_CACHE)
-def stage(zones: dict[str, dict[str, pl.DataFrame]], data_dir: str, year: int) -> StagedYear:
-    return stage_year(DataDir(data_dir), zones, year)
+@task(name="gate-year", task_run_name="gate-{year}", cache_policy=NO_CACHE, persist_result=False)
+def gate(data_dir: str, year: int, parts: list[str], released: frozenset[tuple[str, str]]
+         ) -> tuple[YearResult, pl.DataFrame, Any]:
+    """The consistency suites over the year's parts: every report's status."""
+    return gate_year(DataDir(data_dir), year, parts, released)
+
+
+@task(name="stage-year", task_run_name="stage-{year}", cache_policy=NO_CACHE, persist_result=False)
+def stage(data_dir: str, year: int, parts: list[str], result: YearResult, expected: pl.DataFrame,
+          year_range: tuple[int, int], gx: Any) -> YearResult:
+    """Stream the year into staging, zone by zone, under the schema suites; Data Docs written."""
+    dd = DataDir(data_dir)
+    result = stage_parts(dd, year, parts, result, expected, year_range, gx)
+    docs = gx.publish_docs(lambda rel, data: dd.write_bytes(dd.path("docs", str(year), rel), data)) if gx else None
+    result.docs = dd.path("docs", str(year), docs) if docs else None
+    return result
+
+
+@task(name="discard-staged", cache_policy=NO_CACHE)
+def discard_staged(staged: StagedYear, data_dir: str) -> None:
+    discard(DataDir(data_dir), staged)
 
 
 @task(name="publish-year", task_run_name="publish-{staged.year}", cache_policy=NO_CACHE)
-def publish_staged(staged: StagedYear, data_dir: str) -> dict[str, int]:
-    publish(DataDir(data_dir), staged)
+def publish_staged(staged: StagedYear, data_dir: str, keep: list[str]) -> dict[str, int]:
+    """Publish the staged year in one journalled step; then drop cached batches no longer used."""
+    dd = DataDir(data_dir)
+    publish(dd, staged)
+    prune_batches(dd, staged.year, keep)
     return staged.rows

@@ -83,8 +83,9 @@ def _q(data_dir: Path, sql: str) -> list[tuple]:
 
 
 def _snapshot(data_dir: Path) -> dict[str, bytes]:
+    """The published files (not staging, not the extraction cache)."""
     return {str(p.relative_to(data_dir)): p.read_bytes() for p in sorted(data_dir.rglob("*.parquet"))
-            if "_staging" not in p.parts}
+            if p.relative_to(data_dir).parts[0] in ("curated", "quarantine")}
 
 
 def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,7 +140,7 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise RuntimeError("disk full while staging")
 
-        monkeypatch.setattr(load_task, "stage_year", broken)
+        monkeypatch.setattr(load_task, "stage_parts", broken)
         with pytest.raises(RuntimeError, match="disk full"):
             ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         assert _snapshot(out) == before

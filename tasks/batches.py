@@ -1,0 +1,181 @@
+"""One batch of documents through fetch → extract → normalise, its rows written as Parquet parts.
+
+    run_batch(targets) ─▶ fetch (conditional requests) ─▶ parts cached for these bytes? ─▶ done
+                                                       └▶ read in budgeted workers, E4, frames ─▶ parts
+                       ─▶ pages that only wrap a PDF/Word attachment: the attachment, the same way,
+                          merged into the batch's parts under the page's identity
+
+A batch's parts are its rows of every dataset (outputs.md §2, with the provisional status of each
+report) under `_cache/batches/year=YYYY/<key>/`, where `key` hashes the documents' content hashes,
+their catalogue hints and the extractor's code. So a rerun whose documents are unchanged fetches
+(conditionally) and reads one small JSON per batch: no extraction. The cache lives in the data
+directory, not in one worker's `PREFECT_HOME`, so every worker of a cluster shares it.
+
+What the flow keeps of a batch is its `BatchResult` (the parts' folder, counts, failures), never
+its reports: memory does not grow with the year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from tasks import schemas
+from tasks.catalogue import Target
+from tasks.extract.batch import batch_key, extract_documents
+from tasks.extract.budget import MAX_PROCESSES
+from tasks.fetch.attachments import attachment_targets
+from tasks.fetch.client import fetch_all
+from tasks.fetch.store import ManifestEntry, RawStore
+from tasks.load.storage import DataDir
+from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames
+from tasks.settings import DEFAULT_FETCH, FetchSettings
+from tasks.validate.expected import within_year
+
+DONE: Final = "batch.json"  # written last: a folder without it is an interrupted write, redone
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What the flow keeps of one batch: where its parts are, and its counts and failures."""
+
+    part: str  # folder holding <dataset>.parquet for every dataset
+    fetched: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    extracted: int = 0  # reports read (before the gate)
+    cached: bool = False  # the parts came from an earlier run: nothing was extracted
+    failures: list[dict[str, str]] = field(default_factory=list)  # fetch and extract stages
+    used: tuple[str, ...] = ()  # every cached folder this batch relies on (kept when the cache is pruned)
+
+
+def batches_root(data_dir: DataDir, year: int) -> str:
+    return data_dir.path("_cache", "batches", f"year={year}")
+
+
+def part_path(part: str, dataset: str) -> str:
+    return f"{part}/{dataset}.parquet"
+
+
+def read_part(data_dir: DataDir, part: str, dataset: str) -> pl.DataFrame:
+    """One dataset of one batch, in its declared schema."""
+    table = pq.read_table(io.BytesIO(data_dir.read_bytes(part_path(part, dataset))))
+    return pl.from_arrow(table).cast(dict(schemas.DATASETS[dataset]))  # type: ignore[return-value]
+
+
+def _write_part(data_dir: DataDir, part: str, frames: dict[str, pl.DataFrame], meta: dict[str, Any]) -> None:
+    for dataset, frame in frames.items():
+        buf = io.BytesIO()
+        pq.write_table(frame.to_arrow(), buf, compression="zstd")
+        data_dir.write_bytes(part_path(part, dataset), buf.getvalue())
+    data_dir.write_json(f"{part}/{DONE}", meta)
+
+
+def _cached(data_dir: DataDir, part: str) -> dict[str, Any] | None:
+    meta = data_dir.read_json_or_none(f"{part}/{DONE}")
+    return meta if isinstance(meta, dict) and isinstance(meta.get("unread"), list) else None
+
+
+def _unread_of(meta: dict[str, Any], year: int) -> list[UnreadDocument]:
+    return [UnreadDocument(u["report_id"], year, u["organ"], u["source"], u.get("sha256"), None, u["error"])
+            for u in meta["unread"]]
+
+
+def _meta(read: int, unread: list[UnreadDocument]) -> dict[str, Any]:
+    return {"extracted": read, "unread": [{"report_id": u.report_id, "organ": u.organ, "source": u.source,
+                                           "sha256": u.sha256, "error": u.error} for u in unread]}
+
+
+def _extracted(items: list[tuple[Target, ManifestEntry | None]], data_dir: DataDir, year: int
+               ) -> tuple[str, dict[str, Any], bool]:
+    """(part folder, its meta, whether it was cached): the documents read, or their cached parts."""
+    part = f"{batches_root(data_dir, year)}/{batch_key(items)}"
+    meta = _cached(data_dir, part)
+    if meta is not None:
+        return part, meta, True
+    read, unread = extract_documents(items, RawStore(data_dir), workers=MAX_PROCESSES)
+    read = [_with_within_year(r) for r in read]
+    frames = build_frames(read, unread)
+    meta = _meta(len(read), unread)
+    _write_part(data_dir, part, frames, meta)
+    return part, meta, False
+
+
+def _with_within_year(r: ReadReport) -> ReadReport:
+    extra = within_year(r.report)
+    return replace(r, report=replace(r.report, checks=r.report.checks + tuple(extra))) if extra else r
+
+
+def _merge_attachments(data_dir: DataDir, year: int, page_part: str, att_part: str, att_meta: dict[str, Any]
+                       ) -> tuple[str, dict[str, Any]]:
+    """The page batch with every report read from an attachment in place of its wrapper page."""
+    key = hashlib.sha256(f"{page_part}|{att_part}".encode()).hexdigest()[:32]
+    part = f"{batches_root(data_dir, year)}/merged-{key}"
+    meta = _cached(data_dir, part)
+    if meta is not None:
+        return part, meta
+    att_errors = {u["report_id"]: u["error"] for u in att_meta["unread"]}
+    att_reports = read_part(data_dir, att_part, "reports")
+    done = att_reports.filter(pl.col("error").is_null())["report_id"].implode()
+    frames: dict[str, pl.DataFrame] = {}
+    for dataset in schemas.DATASETS:
+        mine = read_part(data_dir, page_part, dataset).filter(~pl.col("report_id").is_in(done))
+        theirs = read_part(data_dir, att_part, dataset).filter(pl.col("report_id").is_in(done))
+        if dataset == "reports":
+            note = pl.col("report_id").replace_strict(att_errors, default=None, return_dtype=pl.String)
+            mine = mine.with_columns(pl.when(note.is_not_null())
+                                     .then(pl.format("{}; attachment {}", pl.col("error"), note))
+                                     .otherwise(pl.col("error")).alias("error"))
+        frames[dataset] = pl.concat([mine, theirs])
+    reports = frames["reports"]
+    unread = [{"report_id": r["report_id"], "organ": r["organ"], "source": r["source"], "sha256": r["sha256"],
+               "error": r["error"]} for r in reports.filter(pl.col("error").is_not_null()).iter_rows(named=True)]
+    meta = {"extracted": reports.filter(pl.col("error").is_null()).height, "unread": unread}
+    _write_part(data_dir, part, frames, meta)
+    return part, meta
+
+
+def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: FetchSettings = DEFAULT_FETCH
+              ) -> BatchResult:
+    """Fetch, read and normalise one batch; its rows go to its parts, the flow gets a `BatchResult`."""
+    store = RawStore(data_dir)
+    entries = [store.record(r) for r in fetch_all([store.request(t.location) for t in targets], settings)]
+    part, meta, cached = _extracted(list(zip(targets, entries, strict=True)), data_dir, year)
+    used: tuple[str, ...] = (part,)
+    attached = attachment_targets(targets, entries, _unread_of(meta, year), store)
+    if attached:
+        att_entries = [store.record(r) for r in fetch_all([store.request(t.location) for t in attached], settings)]
+        att_part, att_meta, att_cached = _extracted(list(zip(attached, att_entries, strict=True)), data_dir, year)
+        used += (att_part,)
+        part, meta = _merge_attachments(data_dir, year, part, att_part, att_meta)
+        cached = cached and att_cached
+    failures: list[dict[str, str]] = []
+    for t, e in zip(targets, entries, strict=True):
+        if e.error is not None:
+            fallback = " (read from the last good bytes)" if e.sha256 else ""
+            failures.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
+    listed = {f["source"] for f in failures}
+    failures += [{"source": u["source"], "stage": "extract", "reason": u["error"]}
+                 for u in meta["unread"] if u["source"] not in listed]
+    return BatchResult(
+        part=part,
+        fetched=sum(1 for e in entries if e.error is None and e.changed),
+        unchanged=sum(1 for e in entries if e.error is None and not e.changed),
+        failed=sum(1 for e in entries if e.error is not None),
+        extracted=int(meta["extracted"]), cached=cached, failures=failures, used=(*used, part))
+
+
+def prune_batches(data_dir: DataDir, year: int, keep: list[str]) -> int:
+    """Remove the year's cached batches that the latest published run did not use; returns how many."""
+    wanted = {k.rstrip("/") for k in keep}
+    removed = 0
+    for folder in data_dir.listdir(batches_root(data_dir, year)):
+        if folder.rstrip("/") not in wanted:
+            data_dir.delete_dir(folder)
+            removed += 1
+    return removed

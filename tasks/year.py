@@ -1,0 +1,177 @@
+"""A reporting year from its batches' parts: expected relations, the gate, and the staged year.
+
+    parts of every batch ─▶ pass 1: reports, table-3/table-2 rows E1/E5 need, checks in chunks
+                              ─▶ E1/E5: one join against last year's index
+                              ─▶ consistency suites (GX) per chunk ─▶ each report's status
+                         ─▶ pass 2: every dataset, part by part, split into zones, streamed into
+                              the staging files; schema suites (GX) per chunk of rows
+
+Nothing here holds a year of cells: the reports table (one row per report) and last year's index
+(about ten values per organ) are the only year-sized frames; everything else is one part or one
+chunk of `CHUNK_ROWS` rows at a time, so peak memory does not grow with the number of reports.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tasks import schemas
+from tasks.batches import read_part
+from tasks.load.parquet import PART_FILE, StagedYear
+from tasks.load.storage import DataDir
+from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_index
+from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema_gate_chunk
+from tasks.validate.route import apply_gate
+
+CHUNK_ROWS: Final = 400_000  # rows per Great Expectations validation: ~100 MB of pandas, a few seconds
+
+
+@dataclass(slots=True)
+class YearResult:
+    """What the gate decided for a year and where its staged files are (None: nothing staged)."""
+
+    reports: pl.DataFrame  # one row per report, final status and failed_checks
+    consistency: ConsistencyResult
+    releases_used: list[tuple[str, str]]
+    staged: StagedYear | None = None
+    schema_problems: list[str] = field(default_factory=list)
+    docs: str | None = None
+
+
+def _published_file(data_dir: DataDir, zone: str, dataset: str, year: int) -> str:
+    return data_dir.path(zone, dataset, f"year={year}", PART_FILE)
+
+
+def _read_published(data_dir: DataDir, dataset: str, year: int, columns: list[str],
+                    filters: list[tuple[str, str, Any]] | None = None) -> pl.DataFrame:
+    frames = []
+    for zone in schemas.ZONES.values():
+        path = _published_file(data_dir, zone, dataset, year)
+        if data_dir.exists(path):
+            table = pq.read_table(io.BytesIO(data_dir.read_bytes(path)), columns=columns, filters=filters)
+            frames.append(pl.from_arrow(table))
+    schema = {c: schemas.DATASETS[dataset][c] for c in columns}
+    return pl.concat(frames).cast(schema) if frames else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
+
+
+def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
+    """`last_year_index` of year − 1 as published (curated or quarantined: a report quarantined for its
+    table 4 still states what it carried forward), read column- and row-filtered from its files."""
+    organs = _read_published(data_dir, "reports", year - 1, ["report_id", "organ"])
+    if organs.height == 0:
+        return pl.DataFrame(schema=LAST_YEAR)
+    requests = _read_published(data_dir, "requests", year - 1, ["report_id", "row", "column", "value"],
+                               [("row", "=", "carried_forward")]).join(organs, on="report_id")
+    proactive = _read_published(data_dir, "proactive", year - 1, ["report_id", "block", "row", "column", "value"],
+                                [("column", "=", "in_force")]).join(organs, on="report_id")
+    return last_year_index(requests, proactive)
+
+
+def _chunks(frames: Iterator[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
+    """Concatenate consecutive frames into chunks of about `rows` rows."""
+    buffer: list[pl.DataFrame] = []
+    size = 0
+    for frame in frames:
+        buffer.append(frame)
+        size += frame.height
+        if size >= rows:
+            yield pl.concat(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield pl.concat(buffer)
+
+
+def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozenset[tuple[str, str]],
+              gx: Any | None = None) -> tuple[YearResult, pl.DataFrame, Any]:
+    """Pass 1: the consistency suites over every part's checks and E1/E5; each report's status.
+
+    Returns the result, the E1/E5 checks (written with the year's checks in pass 2) and the GX context.
+    """
+    reports = pl.concat([read_part(data_dir, p, "reports") for p in parts]) if parts else \
+        pl.DataFrame(schema=schemas.REPORTS)
+    carried = pl.concat([read_part(data_dir, p, "requests").filter(pl.col("row") == "carried_over")
+                         for p in parts]) if parts else pl.DataFrame(schema=schemas.REQUESTS)
+    art20_1 = pl.concat([read_part(data_dir, p, "proactive").filter(pl.col("block") == "art20_1")
+                         for p in parts]) if parts else pl.DataFrame(schema=schemas.PROACTIVE)
+    expected = across_years_frame(reports.filter(pl.col("error").is_null()), carried, art20_1,
+                                  published_last_year(data_dir, year))
+    del carried, art20_1
+    consistency = ConsistencyResult()
+    checks = (read_part(data_dir, p, "checks") for p in parts)
+    for i, chunk in enumerate(_chunks(_chain(checks, expected))):
+        result, gx = consistency_gate(chunk, docs_dir="docs", gx=gx, label=f"_{i}")
+        consistency.merge(result)
+    failing = {rid: [f.check_id for f in fs] for rid, fs in consistency.failing_reports().items()}
+    final, used = apply_gate(reports, failing, released)
+    return YearResult(final, consistency, used), expected, gx
+
+
+def _chain(frames: Iterator[pl.DataFrame], last: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    yield from frames
+    if last.height:
+        yield last
+
+
+def _arrow_schema(dataset: str) -> pa.Schema:
+    return pl.DataFrame(schema=schemas.DATASETS[dataset]).drop(schemas.PARTITION_KEY).to_arrow().schema
+
+
+def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: pl.DataFrame,
+                year_range: tuple[int, int], gx: Any, run_id: str | None = None) -> YearResult:
+    """Pass 2: every dataset streamed part by part into its zone's staging file, schema suites per chunk.
+
+    The reports dataset is the gate's table (final status); the checks dataset gets E1/E5 appended.
+    Files are the published layout's (`<zone>/<dataset>/year=YYYY/part-0.parquet`), staged under
+    `_staging/<year>-<id>/` and published by `tasks.load.parquet.publish` in one journalled step.
+    """
+    run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"
+    gx = gx or _Gx("docs")
+    status = result.reports.select("report_id", "status", "template")
+    zone_ids = {zone: status.filter(pl.col("status") == st).select("report_id", "template")
+                for st, zone in schemas.ZONES.items()}
+    moves: list[tuple[str, str]] = []
+    rows: dict[str, int] = {}
+    problems: list[str] = []
+    for dataset in schemas.DATASETS:
+        if dataset == "reports":
+            source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([result.reports])  # noqa: E731
+        else:
+            def source(dataset: str = dataset) -> Iterator[pl.DataFrame]:
+                yield from (read_part(data_dir, p, dataset) for p in parts)
+                if dataset == "checks" and expected.height:
+                    yield expected
+        writers: dict[str, pq.ParquetWriter] = {}
+        streams: dict[str, Any] = {}
+        for zone in schemas.ZONES.values():
+            staged = data_dir.path("_staging", run_id, zone, dataset, f"year={year}", PART_FILE)
+            data_dir.makedirs(staged.rsplit("/", 1)[0])
+            streams[zone] = data_dir.fs.open_output_stream(staged)
+            writers[zone] = pq.ParquetWriter(streams[zone], _arrow_schema(dataset), compression="zstd")
+            moves.append((staged, data_dir.path(zone, dataset, f"year={year}", PART_FILE)))
+            rows[f"{zone}/{dataset}"] = 0
+        try:
+            for zone, ids in zone_ids.items():
+                templates = ids
+                label = 0
+                for chunk in _chunks(f.filter(pl.col("report_id").is_in(ids["report_id"].implode()))
+                                     .filter(pl.col(schemas.PARTITION_KEY) == year) for f in source()):
+                    problems += schema_gate_chunk(zone, dataset, chunk, templates, year_range, gx, label=f"_{label}")
+                    label += 1
+                    writers[zone].write_table(chunk.drop(schemas.PARTITION_KEY).to_arrow().cast(
+                        _arrow_schema(dataset)))
+                    rows[f"{zone}/{dataset}"] += chunk.height
+        finally:
+            for zone in writers:
+                writers[zone].close()
+                streams[zone].close()
+    result.staged = StagedYear(run_id, year, tuple(moves), rows)
+    result.schema_problems = problems
+    return result
