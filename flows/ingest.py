@@ -11,6 +11,7 @@ folder of its Parquet parts, so its memory does not grow with the year.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -82,9 +83,13 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
         targets += [t for t in found if t.source not in known]
     logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
 
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
     batches = _run_batches(targets, data_dir, year, batch_size, settings)
     parts = [b.part for b in batches]
+    seconds["batches"], clock = time.perf_counter() - clock, time.perf_counter()
     result, expected, gx = gate(data_dir, year, parts, released)
+    seconds["gate"], clock = time.perf_counter() - clock, time.perf_counter()
     years = cat.years() or [year]
     create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, result.consistency),
                              description=f"Great Expectations gate, reporting year {year}")
@@ -98,6 +103,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
                        quote(gx))
         refusal = publish_refusal(year, result.schema_problems, rate, len(targets), max_quarantine_rate,
                                   min_reports_for_rate)
+        seconds["stage"], clock = time.perf_counter() - clock, time.perf_counter()
     counts = count_stages(len(targets), batches, result)
     failures = failure_list(batches, discovery_errors, result)
     logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
@@ -112,11 +118,12 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
 
     assert result.staged is not None
     rows = publish_staged(result.staged, data_dir, [u for b in batches for u in b.used])
+    seconds["publish"] = time.perf_counter() - clock
     create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
                           description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
                "quarantine_rate": rate, "docs": result.docs,
-               "relations": result.consistency.per_relation}
+               "relations": result.consistency.per_relation, "seconds": seconds}
     if targets:
         write_state(DataDir(data_dir), year, cat.sha256, summary)
     else:  # an empty year (a catalogue or listing problem, or too early): a later backfill tries again

@@ -31,11 +31,14 @@ MAX_CELLS: Final = 20_000  # per page: a real report has ~300 cells, a site with
 MAX_CELL_CHARS_IN_DATA_TABLE: Final = 400
 
 
-def _span(node: LexborNode, name: str, limit: int) -> int:
-    value = (node.attributes.get(name) or "1").strip()
-    digits = "".join(ch for ch in value if ch.isdigit())
-    n = int(digits) if digits else 1
-    return max(1, min(n, limit))
+def _span(attributes: dict[str, str | None], name: str, limit: int) -> int:
+    value = attributes.get(name)
+    if not value:
+        return 1
+    digits = value.strip()
+    if not digits.isdecimal():  # "2px", " 3 ", "二": keep the decimal digits (int() reads any script's)
+        digits = "".join(ch for ch in digits if ch.isdecimal())
+    return max(1, min(int(digits) if digits else 1, limit))
 
 
 def _flow(node: LexborNode, grids: bool) -> list[Item]:
@@ -88,7 +91,26 @@ _END_BLOCK: Final = object()
 
 def _lines(node: LexborNode) -> list[str]:
     """Text of a cell as lines (no grids inside a cell: a nested table is text there)."""
+    text = _only_text(node)
+    if text is not None:  # most cells: one line, read without the walker
+        line = " ".join(text.replace("\u00a0", "\x00").split()).replace("\x00", "\u00a0")
+        return [line] if line else []
     return [i for i in _flow(node, grids=False) if isinstance(i, str)]
+
+
+def _only_text(node: LexborNode) -> str | None:
+    """The text of a cell that is a chain of only children ending in one text node
+    (`<td>12</td>`, `<td><p><span>12</span></p></td>`): exactly what `_flow` reads as its one line.
+    None for anything else (siblings, <br>, skipped or table elements), which the walker reads."""
+    child = node.child
+    while child is not None and child.next is None:
+        tag = child.tag
+        if tag == "-text":
+            return child.text_content or ""
+        if tag in _SKIP or tag in ("br", "table"):
+            return None
+        child = child.child
+    return "" if child is None else None
 
 
 def _rows(table: LexborNode) -> list[LexborNode]:
@@ -116,8 +138,9 @@ def read_grid(table: LexborNode) -> Grid:
                 continue
             while (r, c) in occupied:
                 c += 1
-            rowspan = _span(td, "rowspan", len(rows) - r)
-            colspan = _span(td, "colspan", MAX_SPAN)
+            attributes = td.attributes  # a new dict per access: read once
+            rowspan = _span(attributes, "rowspan", len(rows) - r)
+            colspan = _span(attributes, "colspan", MAX_SPAN)
             if len(occupied) + rowspan * colspan > MAX_GRID_POSITIONS:
                 raise UnsupportedFormat(f"a table whose spans cover more than {MAX_GRID_POSITIONS} positions "
                                         f"(row {r + 1}: rowspan {rowspan} × colspan {colspan}): refused")

@@ -8,6 +8,7 @@ Adding a variant is one line in the tuple of its code (and one case in tests/tem
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
@@ -18,11 +19,13 @@ _DELETE = re.compile(r"[\s\u00a0\u3000|“”‘’\"'「」『』]+")
 _ENUM_COMMA = re.compile(r"^(\d{1,2})、")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_label(text: str) -> str:
     """Fold a printed label to the form the dictionary is keyed on.
 
     "（二）部分公开（区分处理的，只计这一情形…）" and "(二)部分公开(区分处理的,只计这一情形…)"
     fold to the same key; so do "自\\n然\\n人" and "自然人", "规 章" and "规章" (spec §9).
+    Memoised: the same few hundred labels and numbers recur in every report of a year.
     """
     folded = unicodedata.normalize("NFKC", text)
     folded = _DELETE.sub("", folded)

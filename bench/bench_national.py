@@ -1,0 +1,173 @@
+"""Wall time, reports/s, peak memory and time per stage of the `ingest` flow on a generated year.
+
+    python bench/bench_national.py --reports 1000 20000            # all cores (the default run)
+    python bench/bench_national.py --reports 20000 --processes 1   # one reader process
+    python bench/bench_national.py --reports 20000 --dask 2        # a 2-worker distributed.LocalCluster
+    python bench/bench_national.py --reports 140000                # a national year (~1 h here)
+
+What it measures, so that it cannot flatter:
+
+* each size is generated afresh (bench/generate_year.py: 30–60 KB pages, half GBK 2019-format,
+  half UTF-8 2021-format, padding prose in the body, ~2 % with a cross-footing error);
+* each run is a child process with a fresh data directory (so the extraction cache is empty) and
+  a fresh PREFECT_HOME (its own ephemeral API and database; the server's start-up is timed apart,
+  by a trivial flow run first);
+* peak RSS is sampled every 0.2 s over the whole process tree (flow process, reader processes,
+  Dask workers; the Prefect API server is reported apart) and the maximum of the sum is printed;
+* the second run of each size is a rerun over the same data directory: every document unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(RSS of the pipeline's processes, RSS of the Prefect API server processes) under `root`."""
+    pipeline = server = 0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(_children(pid))
+        rss = _rss(pid)
+        if "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid):
+            server += rss
+        else:
+            pipeline += rss
+    return pipeline, server
+
+
+def _child(catalogue: str, data_dir: str, year: int, dask: int) -> None:
+    """Runs inside the measured process: one warm-up flow (server start-up), then the ingest."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect import flow
+
+    @flow(name="warm-up")
+    def warm_up() -> int:
+        return 1
+
+    start = time.perf_counter()
+    warm_up()
+    started = time.perf_counter() - start
+    from flows.ingest import ingest
+
+    options = {}
+    cluster = None
+    if dask:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=dask, threads_per_worker=1, dashboard_address=None, processes=True)
+        options["dask_address"] = cluster.scheduler_address
+    start = time.perf_counter()
+    summary = ingest(year=year, catalogue=catalogue, data_dir=data_dir, min_reports_for_rate=10**9, **options)
+    wall = time.perf_counter() - start
+    if cluster is not None:
+        cluster.close()
+    print(json.dumps({"server_start_s": started, "wall_s": wall, "counts": summary["counts"],
+                      "seconds": summary.get("seconds", {})}))
+
+
+def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: int, dask: int) -> dict:
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    if processes:
+        env["XXGK_READ_PROCESSES"] = str(processes)
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(catalogue), str(data_dir), str(year),
+                             str(dask)], stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    peak = [0, 0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            pipeline, server = _tree_rss(proc.pid)
+            peak[0], peak[1] = max(peak[0], pipeline), max(peak[1], server)
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    sampler.join()
+    if proc.returncode:
+        raise SystemExit(f"the measured run failed (exit {proc.returncode})")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["peak_rss_gb"], result["server_rss_gb"] = peak[0] / 2**30, peak[1] / 2**30
+    return result
+
+
+def _line(label: str, n: int, r: dict) -> str:
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in r["seconds"].items())
+    return (f"{label:<22} {n:7d} reports {r['wall_s']:8.1f} s {n / r['wall_s']:7.1f} reports/s  "
+            f"peak RSS {r['peak_rss_gb']:.2f} GB "
+            f"(API server {r['server_rss_gb']:.2f} GB, start {r['server_start_s']:.1f} s)"
+            f"  [{stages}]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, nargs="+", default=[1000])
+    parser.add_argument("--processes", type=int, default=0, help="reader processes (default: one per core)")
+    parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of this many workers")
+    parser.add_argument("--no-rerun", action="store_true")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        catalogue, data_dir, year, dask = args.child
+        _child(catalogue, data_dir, int(year), int(dask))
+        return
+    from bench.generate_year import generate
+
+    mode = f"dask {args.dask} workers" if args.dask else f"{args.processes or os.cpu_count()} reader process(es)"
+    for n in args.reports:
+        work = Path(tempfile.mkdtemp(prefix="xxgk-national-"))
+        try:
+            start = time.perf_counter()
+            catalogue = generate(n, 2021, work / "year")
+            print(f"generated {n} reports in {time.perf_counter() - start:.0f} s", flush=True)
+            first = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask)
+            print(_line(f"fresh, {mode}", n, first), flush=True)
+            if not args.no_rerun:
+                again = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask)
+                print(_line("rerun, unchanged", n, again), flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
