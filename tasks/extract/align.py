@@ -63,6 +63,24 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
     code = dictionary.get(key)
     if code is not None or len(key) < 6 or looks_numeric(key):
         return code
+    cache_key = (key, id(dictionary))
+    found = _FUZZY.get(cache_key)
+    if found is None:
+        found = _FUZZY[cache_key] = _fuzzy(key, dictionary)
+    code, warning = found
+    if warning is not None and warnings is not None:
+        warnings.append(warning)
+    return code
+
+
+# Fuzzy answers by (key, dictionary): the dictionaries are module constants, and a year's reports
+# repeat the same unlisted wordings; bounded so that hostile input cannot grow it without end.
+_FUZZY: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+
+
+def _fuzzy(key: str, dictionary: dict[str, str]) -> tuple[str | None, str | None]:
+    if len(_FUZZY) > 50_000:
+        _FUZZY.clear()
     number = _numbering(key)
     best: tuple[float, str, str] | None = None
     second = 0.0
@@ -76,10 +94,8 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
         elif ratio > second:
             second = ratio
     if best and best[0] >= FUZZY_MIN_RATIO and best[0] - second > 0.05:
-        if warnings is not None:
-            warnings.append(f"label {key!r} read as {best[2]!r} (fuzzy match, ratio {best[0]:.2f})")
-        return best[1]
-    return None
+        return best[1], f"label {key!r} read as {best[2]!r} (fuzzy match, ratio {best[0]:.2f})"
+    return None, None
 
 
 _NUMERIC: Final = re.compile(r"^[+\-]?[\d,.]+[^\d]{0,3}$")

@@ -18,6 +18,7 @@ The rules, and why:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def _integral(number: Decimal) -> bool:
     return number == number.to_integral_value()
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a year's cells repeat the same few thousand strings
 def parse_value(raw: str, kind: ValueKind) -> ParsedValue:
     """Parse the printed text of one cell of a column of the given kind.
 
