@@ -58,19 +58,25 @@ BATCHES_IN_FLIGHT = MAX_PROCESSES + 1
 def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
            batch_size: int = BATCH_SIZE, overrides: str | None = DEFAULT_OVERRIDES,
            max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
-           fetch_options: dict[str, float] | None = None) -> dict[str, Any]:
-    """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest)."""
+           fetch_options: dict[str, float] | None = None, dask_address: str | None = None) -> dict[str, Any]:
+    """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest).
+
+    With `dask_address` (``tcp://scheduler:8786``) the batches run on that Dask cluster's workers
+    (prefect-dask); the data directory must then be one every worker reaches (a shared path or an
+    fsspec URL). Without it, batches run in this process and read in one reader process per core.
+    """
     year = year or latest_reporting_year()
     cat = load_catalogue(catalogue)
     released = released_pairs(load_overrides(overrides))
     settings = fetch_settings(fetch_options)
     with DataDir(data_dir).lock(f"ingest-year={year}"):  # one run per year and data directory at a time
         return _ingest_locked(year, cat, data_dir, batch_size, released, max_quarantine_rate,
-                              min_reports_for_rate, settings)
+                              min_reports_for_rate, settings, dask_address)
 
 
 def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, released: frozenset[tuple[str, str]],
-                   max_quarantine_rate: float, min_reports_for_rate: int, settings: FetchSettings) -> dict[str, Any]:
+                   max_quarantine_rate: float, min_reports_for_rate: int, settings: FetchSettings,
+                   dask_address: str | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     for note in recover_staging(data_dir, year):
         logger.warning(note)
@@ -85,7 +91,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    batches = _run_batches(targets, data_dir, year, batch_size, settings)
+    batches = _run_batches(targets, data_dir, year, batch_size, settings, dask_address)
     parts = [b.part for b in batches]
     seconds["batches"], clock = time.perf_counter() - clock, time.perf_counter()
     result, expected, gx = gate(data_dir, year, parts, released)
@@ -131,10 +137,26 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     return summary
 
 
-def _run_batches(targets: list[Target], data_dir: str, year: int, batch_size: int, settings: FetchSettings
-                 ) -> list[BatchResult]:
+def _run_batches(targets: list[Target], data_dir: str, year: int, batch_size: int, settings: FetchSettings,
+                 dask_address: str | None = None) -> list[BatchResult]:
     """Every batch through `process_batch`, at most `BATCHES_IN_FLIGHT` at a time (a thread runner would
-    otherwise start every batch of the year at once); only their small results are kept."""
+    otherwise start every batch of the year at once); only their small results are kept.
+
+    On a Dask cluster the window is twice the cluster's worker threads, so every worker stays busy.
+    """
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        with DaskTaskRunner(address=dask_address) as runner:
+            width = max(2, 2 * sum(runner.client.nthreads().values()))
+            return _windowed(targets, data_dir, year, batch_size, settings, width,
+                             lambda params: runner.submit(process_batch, parameters=params))
+    return _windowed(targets, data_dir, year, batch_size, settings, BATCHES_IN_FLIGHT,
+                     lambda params: process_batch.submit(**params))
+
+
+def _windowed(targets: list[Target], data_dir: str, year: int, batch_size: int, settings: FetchSettings,
+              width: int, submit: Any) -> list[BatchResult]:
     batches = list(chunks(targets, batch_size))
     results: list[BatchResult | None] = [None] * len(batches)
     pending: deque[tuple[int, Any]] = deque()
@@ -148,8 +170,9 @@ def _run_batches(targets: list[Target], data_dir: str, year: int, batch_size: in
                     len(batches), r.fetched, r.unchanged, r.failed, r.extracted, " (cached)" if r.cached else "")
 
     for i, batch in enumerate(batches):
-        pending.append((i, process_batch.submit(quote(batch), data_dir, year, i, settings)))
-        if len(pending) >= BATCHES_IN_FLIGHT:
+        pending.append((i, submit({"targets": batch, "data_dir": data_dir, "year": year, "batch_no": i,
+                                   "settings": settings})))
+        if len(pending) >= width:
             collect()
     while pending:
         collect()
@@ -167,7 +190,7 @@ def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:
 @flow(name="backfill", flow_run_name="backfill-{start_year}-{end_year}")
 def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
              data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE,
-             fetch_options: dict[str, float] | None = None) -> list[dict[str, Any]]:
+             fetch_options: dict[str, float] | None = None, dask_address: str | None = None) -> list[dict[str, Any]]:
     """Ingest each year from start_year to end_year, one after another; completed years are skipped
     (unless `force`), so a rerun after a crash does only what is missing."""
     logger = get_run_logger()
@@ -180,5 +203,5 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
             summaries.append({"year": year, "skipped": True})
             continue
         summaries.append(ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size,
-                                fetch_options=fetch_options))
+                                fetch_options=fetch_options, dask_address=dask_address))
     return summaries

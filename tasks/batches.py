@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import socket
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -87,8 +89,9 @@ def _unread_of(meta: dict[str, Any], year: int) -> list[UnreadDocument]:
 
 
 def _meta(read: int, unread: list[UnreadDocument]) -> dict[str, Any]:
-    return {"extracted": read, "unread": [{"report_id": u.report_id, "organ": u.organ, "source": u.source,
-                                           "sha256": u.sha256, "error": u.error} for u in unread]}
+    return {"extracted": read, "worker": f"{socket.gethostname()}:{os.getpid()}",
+            "unread": [{"report_id": u.report_id, "organ": u.organ, "source": u.source, "sha256": u.sha256,
+                        "error": u.error} for u in unread]}
 
 
 def _extracted(items: list[tuple[Target, ManifestEntry | None]], data_dir: DataDir, year: int
@@ -135,7 +138,8 @@ def _merge_attachments(data_dir: DataDir, year: int, page_part: str, att_part: s
     reports = frames["reports"]
     unread = [{"report_id": r["report_id"], "organ": r["organ"], "source": r["source"], "sha256": r["sha256"],
                "error": r["error"]} for r in reports.filter(pl.col("error").is_not_null()).iter_rows(named=True)]
-    meta = {"extracted": reports.filter(pl.col("error").is_null()).height, "unread": unread}
+    meta = {"extracted": reports.filter(pl.col("error").is_null()).height,
+            "worker": f"{socket.gethostname()}:{os.getpid()}", "unread": unread}
     _write_part(data_dir, part, frames, meta)
     return part, meta
 
