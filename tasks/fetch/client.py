@@ -12,10 +12,13 @@ pipeline runs with no network. httpx errors are translated here and nowhere else
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import random
 import socket
+import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -60,25 +63,51 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-class _HostPacer:
-    """At most N requests in flight to one host, and a minimum gap between their starts."""
+class HostGate:
+    """Politeness per host for the whole process: at most N requests in flight to a host and a minimum
+    gap between their starts, whichever batch, listing page, attachment or year asks.
 
-    def __init__(self, settings: FetchSettings) -> None:
-        self.settings = settings
-        self.slots: dict[str, asyncio.Semaphore] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
-        self.last: dict[str, float] = {}
+    One gate per process (`HOSTS`), shared by every `fetch_all` call of every thread: the flows run
+    several batches at once, discovery walks listing pages one call at a time, and each of those
+    used to get a fresh pacer (24 URLs on one host: 6 in flight, 12 in the first second). The
+    limits are the caller's `FetchSettings`; the state (requests in flight, the last start) is the
+    host's. Thread-safe; async callers wait with `asyncio.sleep`, never blocking their loop.
+    """
 
-    def slot(self, host: str) -> asyncio.Semaphore:
-        return self.slots.setdefault(host, asyncio.Semaphore(self.settings.per_host_connections))
+    _POLL_S: Final = 0.02
 
-    async def wait_turn(self, host: str) -> None:
-        lock = self.locks.setdefault(host, asyncio.Lock())
-        async with lock:
-            gap = self.settings.per_host_interval_s - (time.monotonic() - self.last.get(host, -1e9))
-            if gap > 0:
-                await asyncio.sleep(gap)
-            self.last[host] = time.monotonic()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, int] = {}
+        self._last_start: dict[str, float] = {}
+
+    async def enter(self, host: str, settings: FetchSettings) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                free = self._in_flight.get(host, 0) < settings.per_host_connections
+                due = self._last_start.get(host, -1e9) + settings.per_host_interval_s
+                if free and now >= due:
+                    self._in_flight[host] = self._in_flight.get(host, 0) + 1
+                    self._last_start[host] = now
+                    return
+                wait = min(max(due - now, 0.0), self._POLL_S) if free else self._POLL_S
+            await asyncio.sleep(max(wait, 0.001))
+
+    def leave(self, host: str) -> None:
+        with self._lock:
+            self._in_flight[host] = max(0, self._in_flight.get(host, 0) - 1)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, host: str, settings: FetchSettings) -> AsyncIterator[None]:
+        await self.enter(host, settings)
+        try:
+            yield
+        finally:
+            self.leave(host)
+
+
+HOSTS: Final = HostGate()
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -196,16 +225,14 @@ async def _answer(response: httpx.Response, req: FetchRequest, settings: FetchSe
     return False, None
 
 
-async def _fetch_one(client: httpx.AsyncClient, pacer: _HostPacer, req: FetchRequest,
-                     settings: FetchSettings) -> FetchResult:
+async def _fetch_one(client: httpx.AsyncClient, req: FetchRequest, settings: FetchSettings) -> FetchResult:
     result = FetchResult(url=req.url)
     host = urlsplit(req.url).netloc.lower()
     started = time.monotonic()
     for attempt in range(settings.retries + 1):
         result.attempts = attempt + 1
         retry_after = None
-        async with pacer.slot(host):
-            await pacer.wait_turn(host)
+        async with HOSTS.turn(host, settings):
             try:
                 async with asyncio.timeout(settings.request_deadline_s):
                     retryable, retry_after = await _get_once(client, req, settings, result)
@@ -265,12 +292,11 @@ async def fetch_all_async(requests: list[FetchRequest], settings: FetchSettings 
     limits = httpx.Limits(max_connections=settings.max_connections,
                           max_keepalive_connections=settings.max_connections)
     timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
-    pacer = _HostPacer(settings)
     async with httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False,
                                  headers={"User-Agent": settings.user_agent}) as client:
         async def one(req: FetchRequest) -> FetchResult:
             if is_url(req.url):
-                return await _fetch_one(client, pacer, req, settings)
+                return await _fetch_one(client, req, settings)
             return _read_local(req, settings)
 
         return list(await asyncio.gather(*(one(r) for r in requests)))
