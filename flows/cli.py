@@ -121,9 +121,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         years = load_catalogue(args.catalogue).years()
         if args.year or not years:
-            return [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir)], args.data_dir
+            return [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir,
+                           batch_size=args.batch_size, dask_address=args.dask_address)], args.data_dir
         return backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
-                        data_dir=args.data_dir, force=True), args.data_dir
+                        data_dir=args.data_dir, force=True, batch_size=args.batch_size,
+                        dask_address=args.dask_address), args.data_dir
 
     return _run_flows(call, args.data_dir)
 
@@ -135,7 +137,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         from flows.ingest import backfill
 
         return backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
-                        data_dir=args.data_dir, force=args.force), args.data_dir
+                        data_dir=args.data_dir, force=args.force, batch_size=args.batch_size,
+                        dask_address=args.dask_address, parallel_years=args.parallel_years), args.data_dir
 
     return _run_flows(call, args.data_dir)
 
@@ -160,11 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="the reporting year, when the catalogue knows it")
     p.set_defaults(func=cmd_extract)
 
-    from tasks.settings import DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+    from tasks.settings import BATCH_SIZE, DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, engine: bool = True) -> None:
         p.add_argument("--catalogue", default=DEFAULT_CATALOGUE, help="source catalogue CSV")
         p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="output directory or object-store URL")
+        if engine:
+            p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="documents per batch task")
+            p.add_argument("--dask-address", help="run the batches on this Dask scheduler (tcp://host:8786); "
+                                                  "the data directory must be shared with its workers")
 
     p = sub.add_parser("run", help="ingest the catalogue (default: the bundled samples)", description=cmd_run.__doc__)
     common(p)
@@ -175,9 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", type=int, required=True)
     p.add_argument("--to", dest="end", type=int, required=True)
     p.add_argument("--force", action="store_true", help="redo years already ingested")
+    p.add_argument("--parallel-years", type=int, default=1, help="ingest this many years at once")
     p.set_defaults(func=cmd_backfill)
     p = sub.add_parser("serve", help="serve the deployments on a Prefect server", description=cmd_serve.__doc__)
-    common(p)
+    common(p, engine=False)
     p.set_defaults(func=cmd_serve)
     return parser
 
