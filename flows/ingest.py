@@ -36,6 +36,9 @@ from tasks.runs import (
     failure_list,
     gate_markdown,
     latest_reporting_year,
+    publish_inputs,
+    read_state,
+    unchanged_summary,
     write_state,
     year_is_done,
 )
@@ -96,9 +99,21 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     batches = _run_batches(targets, data_dir, year, batch_size, settings, dask_address)
     parts = [b.part for b in batches]
     seconds["batches"], clock = time.perf_counter() - clock, time.perf_counter()
+    years = cat.years() or [year]
+    year_range = (min(*years, year), max(*years, year))
+    previous = read_state(DataDir(data_dir), year - 1)
+    inputs = publish_inputs(parts, released, year_range, previous.get("run_id") if previous else None)
+    state = read_state(DataDir(data_dir), year)
+    if targets and state and state.get("status") == "completed" and state.get("inputs") == inputs:
+        # nothing that makes the year has changed since it was published: no gate, no staging, no publish
+        logger.info("%s: every batch unchanged since the last publish (%s); nothing to publish", year,
+                    state.get("run_id"))
+        summary = unchanged_summary(DataDir(data_dir), year, len(targets), batches, state)
+        summary["seconds"], summary["inputs"] = seconds, inputs
+        write_state(DataDir(data_dir), year, cat.sha256, summary)
+        return summary
     result, expected, gx = gate(data_dir, year, parts, released)
     seconds["gate"], clock = time.perf_counter() - clock, time.perf_counter()
-    years = cat.years() or [year]
     create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, result.consistency),
                              description=f"Great Expectations gate, reporting year {year}")
     for rid, check_id in result.releases_used:
@@ -107,8 +122,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     rate = quarantine_rate(result.reports.filter(pl.col("year") == year))
     refusal = publish_refusal(year, [], rate, len(targets), max_quarantine_rate, min_reports_for_rate)
     if not refusal:
-        result = stage(data_dir, year, parts, quote(result), quote(expected), (min(*years, year), max(*years, year)),
-                       quote(gx))
+        result = stage(data_dir, year, parts, quote(result), quote(expected), year_range, quote(gx))
         refusal = publish_refusal(year, result.schema_problems, rate, len(targets), max_quarantine_rate,
                                   min_reports_for_rate)
         seconds["stage"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -131,7 +145,8 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
                           description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
                "quarantine_rate": rate, "docs": result.docs,
-               "relations": result.consistency.per_relation, "seconds": seconds}
+               "relations": result.consistency.per_relation, "seconds": seconds, "inputs": inputs,
+               "run_id": result.staged.run_id}
     if targets:
         write_state(DataDir(data_dir), year, cat.sha256, summary)
     else:  # an empty year (a catalogue or listing problem, or too early): a later backfill tries again

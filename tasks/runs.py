@@ -6,11 +6,14 @@ was built from), so a backfill rerun after a crash does only the years that are 
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.batches import BatchResult
@@ -82,7 +85,26 @@ def write_state(data_dir: DataDir, year: int, catalogue_sha256: str, summary: di
     data_dir.write_json(state_path(data_dir, year), {
         "year": year, "status": "completed", "catalogue_sha256": catalogue_sha256,
         "finished_at": datetime.now(UTC).isoformat(), "counts": summary.get("counts", {}),
+        "inputs": summary.get("inputs"), "run_id": summary.get("run_id"),
+        "quarantine_rate": summary.get("quarantine_rate"), "rows": summary.get("rows", {}),
     })
+
+
+def read_state(data_dir: DataDir, year: int) -> dict[str, Any] | None:
+    state = data_dir.read_json_or_none(state_path(data_dir, year))
+    return state if isinstance(state, dict) else None
+
+
+def publish_inputs(parts: list[str], released: frozenset[tuple[str, str]], year_range: tuple[int, int],
+                   last_year_run: str | None) -> str:
+    """Hash of everything a published year is made of: its batches' parts (content hashes and the
+    extractor's code are in their names), the reviewed releases, the catalogue's year range and
+    last year's published run (E1/E5). Equal to the last publish's → the year is already published."""
+    digest = hashlib.sha256()
+    for item in (*sorted(p.rsplit("/", 1)[-1] for p in parts), *sorted(f"{r}|{c}" for r, c in released),
+                 f"{year_range}", f"{last_year_run}"):
+        digest.update(item.encode() + b"\n")
+    return digest.hexdigest()
 
 
 def year_is_done(data_dir: DataDir, year: int, catalogue_sha256: str) -> bool:
@@ -93,3 +115,29 @@ def year_is_done(data_dir: DataDir, year: int, catalogue_sha256: str) -> bool:
     if not isinstance(state, dict):
         return False  # a torn state file: the year is done again, not skipped
     return state.get("status") == "completed" and state.get("catalogue_sha256") == catalogue_sha256
+
+
+def unchanged_summary(data_dir: DataDir, year: int, discovered: int, batches: list[BatchResult],
+                      state: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a rerun that found the year exactly as last published (nothing staged).
+
+    Counts of this run's fetches, with the published and quarantined counts of the last publish;
+    failures are this run's fetch/extract failures plus the published quarantine's failing relations.
+    """
+    last = state.get("counts", {})
+    counts = {"discovered": discovered, "fetched": sum(b.fetched for b in batches),
+              "unchanged": sum(b.unchanged for b in batches), "failed": sum(b.failed for b in batches),
+              "extracted": sum(b.extracted for b in batches), "quarantined": last.get("quarantined", 0),
+              "published": last.get("published", 0)}
+    failures = [f for b in batches for f in b.failures]
+    listed = {f["source"] for f in failures}
+    path = data_dir.path("quarantine", "reports", f"year={year}", "part-0.parquet")
+    if data_dir.exists(path):
+        table = pq.read_table(io.BytesIO(data_dir.read_bytes(path)), columns=["source", "failed_checks"])
+        for source, failed in zip(table.column("source").to_pylist(), table.column("failed_checks").to_pylist(),
+                                  strict=True):
+            if failed and source not in listed:
+                failures.append({"source": source, "stage": "validate", "reason": "fails " + ", ".join(failed)})
+    return {"year": year, "counts": counts, "rows": state.get("rows", {}), "failures": failures,
+            "quarantine_rate": state.get("quarantine_rate"), "docs": None, "relations": {},
+            "run_id": state.get("run_id"), "unchanged_since_publish": True}

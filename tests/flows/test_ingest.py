@@ -130,6 +130,13 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         # a second run: nothing changed, nothing duplicated
         again = ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
         assert again["counts"]["unchanged"] == 5 and again["counts"]["fetched"] == 0
+        # ... and the year is recognised as published already: no gate, no staging, no rename
+        assert again["unchanged_since_publish"] and again["counts"]["published"] == 4
+        assert sorted((f["stage"], f["source"]) for f in again["failures"]) == \
+            sorted((f["stage"], f["source"]) for f in summary["failures"])  # the same documents still listed
+        published = {p: p.stat().st_mtime_ns for p in (out / "curated").rglob("*.parquet")}
+        ingest(year=2021, catalogue=catalogue, data_dir=str(out), fetch_options=FAST)
+        assert {p: p.stat().st_mtime_ns for p in (out / "curated").rglob("*.parquet")} == published
         assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         before = _snapshot(out)
 
