@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks.errors import XxgkError
@@ -93,13 +94,45 @@ def _writable(data_dir: str) -> str | None:
     return None
 
 
-def _run_flows(call, data_dir: str) -> int:  # type: ignore[no-untyped-def]
-    """Run flows (imported lazily), print their summary; a refusal is one line and exit 2."""
+class _NoRunErrors(logging.Filter):
+    """Keeps Prefect's own report of a failed flow or task run (a traceback of ~50 lines) off the
+    console: the command prints the reason in one line itself, and exits 2. (`-v` keeps them.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.ERROR and record.name.startswith(("prefect.flow_runs",
+                                                                               "prefect.task_runs")))
+
+
+def _quiet_run_errors() -> None:
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()  # Prefect's console handler sits on the root logger once logging is set up
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoRunErrors())
+
+
+def _run_flows(call, data_dir: str, verbose: bool = False,  # type: ignore[no-untyped-def]
+               check: Callable[[], None] | None = None) -> int:
+    """Run flows (imported lazily), print their summary; bad input or a refusal is one line and exit 2.
+
+    `check` validates the parameters before any work (years, catalogue), so that a typo costs
+    neither a Prefect start-up nor a traceback.
+    """
     configure_prefect()
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    try:
+        if check is not None:
+            check()
+    except XxgkError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
     problem = _writable(data_dir)
     if problem:
         print(f"xxgk: {problem}", file=sys.stderr)
         return 2
+    if not verbose:
+        _quiet_run_errors()
     try:
         summaries, data_dir = call()
     except XxgkError as exc:
@@ -122,12 +155,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         years = load_catalogue(args.catalogue).years()
         if args.year or not years:
             return [ingest(year=args.year, catalogue=args.catalogue, data_dir=args.data_dir,
-                           batch_size=args.batch_size, dask_address=args.dask_address)], args.data_dir
+                           batch_size=args.batch_size, dask_address=args.dask_address,
+                           max_quarantine_rate=args.max_quarantine_rate,
+                           min_reports_for_rate=args.min_reports_for_rate)], args.data_dir
         return backfill(start_year=min(years), end_year=max(years), catalogue=args.catalogue,
                         data_dir=args.data_dir, force=True, batch_size=args.batch_size,
-                        dask_address=args.dask_address), args.data_dir
+                        dask_address=args.dask_address, max_quarantine_rate=args.max_quarantine_rate,
+                        min_reports_for_rate=args.min_reports_for_rate), args.data_dir
 
-    return _run_flows(call, args.data_dir)
+    def check() -> None:
+        from tasks.catalogue import load_catalogue
+        from tasks.runs import check_years
+
+        years = [args.year] if args.year else load_catalogue(args.catalogue).years()
+        if years:
+            check_years(min(years), max(years))
+
+    return _run_flows(call, args.data_dir, args.verbose, check)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -138,9 +182,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
         return backfill(start_year=args.start, end_year=args.end, catalogue=args.catalogue,
                         data_dir=args.data_dir, force=args.force, batch_size=args.batch_size,
-                        dask_address=args.dask_address, parallel_years=args.parallel_years), args.data_dir
+                        dask_address=args.dask_address, parallel_years=args.parallel_years,
+                        max_quarantine_rate=args.max_quarantine_rate,
+                        min_reports_for_rate=args.min_reports_for_rate), args.data_dir
 
-    return _run_flows(call, args.data_dir)
+    def check() -> None:
+        from tasks.catalogue import load_catalogue
+        from tasks.runs import check_years
+
+        check_years(args.start, args.end)
+        load_catalogue(args.catalogue)
+
+    return _run_flows(call, args.data_dir, args.verbose, check)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -163,13 +216,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="the reporting year, when the catalogue knows it")
     p.set_defaults(func=cmd_extract)
 
-    from tasks.settings import BATCH_SIZE, DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+    from tasks.settings import (
+        BATCH_SIZE,
+        DEFAULT_CATALOGUE,
+        DEFAULT_DATA_DIR,
+        MAX_QUARANTINE_RATE,
+        MIN_REPORTS_FOR_RATE,
+    )
 
     def common(p: argparse.ArgumentParser, engine: bool = True) -> None:
         p.add_argument("--catalogue", default=DEFAULT_CATALOGUE, help="source catalogue CSV")
         p.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="output directory or object-store URL")
         if engine:
             p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="documents per batch task")
+            p.add_argument("-v", "--verbose", action="store_true", help="Prefect's INFO logs and run tracebacks")
+            p.add_argument("--max-quarantine-rate", type=float, default=MAX_QUARANTINE_RATE,
+                           help="refuse to publish a year with a larger share of quarantined reports")
+            p.add_argument("--min-reports-for-rate", type=int, default=MIN_REPORTS_FOR_RATE,
+                           help="... judged only on years with at least this many documents")
             p.add_argument("--dask-address", help="run the batches on this Dask scheduler (tcp://host:8786); "
                                                   "the data directory must be shared with its workers")
 

@@ -24,13 +24,14 @@ from prefect.utilities.annotations import quote
 
 from tasks.batches import BatchResult
 from tasks.catalogue import Catalogue, Target, load_catalogue
-from tasks.errors import PublishError
+from tasks.errors import PublishError, SettingsError
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.extract.task import process_batch
 from tasks.fetch.task import discover_targets
 from tasks.load.storage import DataDir
 from tasks.load.task import discard_staged, gate, publish_staged, recover_staging, stage
 from tasks.runs import (
+    check_years,
     chunks,
     count_stages,
     failure_list,
@@ -59,7 +60,14 @@ from tasks.validate.route import publish_refusal, quarantine_rate
 BATCHES_IN_FLIGHT = MAX_PROCESSES + 1
 
 
-@flow(name="ingest", flow_run_name="ingest-{year}")
+def _ingest_run_name() -> str:
+    """`ingest-2025`: a scheduled run without a year is named for the year it ingests, not `ingest-None`."""
+    from prefect.runtime import flow_run
+
+    return f"ingest-{flow_run.parameters.get('year') or latest_reporting_year()}"
+
+
+@flow(name="ingest", flow_run_name=_ingest_run_name)
 def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
            batch_size: int = BATCH_SIZE, overrides: str | None = DEFAULT_OVERRIDES,
            max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
@@ -71,6 +79,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     fsspec URL). Without it, batches run in this process and read in one reader process per core.
     """
     year = year or latest_reporting_year()
+    check_years(year, year)
     cat = load_catalogue(catalogue)
     released = released_pairs(load_overrides(overrides))
     settings = fetch_settings(fetch_options)
@@ -208,7 +217,8 @@ def _failures_markdown(year: int, failures: list[dict[str, str]]) -> str:
 def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
              data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE,
              fetch_options: dict[str, float] | None = None, dask_address: str | None = None,
-             parallel_years: int = 1) -> list[dict[str, Any]]:
+             parallel_years: int = 1, max_quarantine_rate: float = MAX_QUARANTINE_RATE,
+             min_reports_for_rate: int = MIN_REPORTS_FOR_RATE) -> list[dict[str, Any]]:
     """Ingest each year from start_year to end_year; completed years are skipped (unless `force`), so a
     rerun after a crash does only what is missing.
 
@@ -217,6 +227,9 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
     E1/E5 of a year compare with last year as published when the year runs: with years in
     parallel, run the backfill once more (unchanged batches are not read again) to settle them.
     """
+    check_years(start_year, end_year)
+    if parallel_years < 1:
+        raise SettingsError(f"parallel_years must be at least 1, not {parallel_years}")
     logger = get_run_logger()
     cat = load_catalogue(catalogue)
     dd = DataDir(data_dir)
@@ -231,7 +244,8 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
 
     def one(year: int) -> dict[str, Any]:
         return ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size,
-                      fetch_options=fetch_options, dask_address=dask_address)
+                      fetch_options=fetch_options, dask_address=dask_address,
+                      max_quarantine_rate=max_quarantine_rate, min_reports_for_rate=min_reports_for_rate)
 
     if parallel_years <= 1:
         for year in todo:

@@ -94,6 +94,10 @@ def load_catalogue(path: str | Path) -> Catalogue:
     missing = [c for c in ("organ", "report_url", "listing_url", "year") if c not in (reader.fieldnames or [])]
     if missing:
         raise CatalogueError(f"header lacks column(s) {missing}; expected {list(COLUMNS)}", source=str(p))
+    unknown = [c for c in (reader.fieldnames or []) if c not in COLUMNS]
+    if unknown:  # a typo (`repot_url`) or a column from another tool would otherwise be silently ignored
+        raise CatalogueError(f"header has unknown column(s) {unknown}; the columns are {list(COLUMNS)}",
+                             source=str(p))
     entries: list[CatalogueEntry] = []
     for n, row in enumerate(reader, start=2):
         def fail(column: str, why: str, n: int = n, row: dict = row) -> CatalogueError:

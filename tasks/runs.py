@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.batches import BatchResult
+from tasks.errors import SettingsError
 from tasks.load.storage import DataDir
 from tasks.validate.gate import ConsistencyResult
 from tasks.year import YearResult
@@ -34,6 +35,21 @@ def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
 def latest_reporting_year(now: datetime | None = None) -> int:
     """The latest reporting year: reports for year Y are published from January of Y+1 (Beijing time)."""
     return (now or datetime.now(UTC)).astimezone(SHANGHAI).year - 1
+
+
+FIRST_REPORTING_YEAR = 2019  # the national template of 2019 (fmt_2019, then fmt_2021); earlier reports are refused
+
+
+def check_years(start: int, end: int, now: datetime | None = None) -> None:
+    """Refuse, before any work, a year the template does not cover or a reversed range (`SettingsError`)."""
+    latest = latest_reporting_year(now)
+    if start > end:
+        raise SettingsError(f"the years run backwards: {start} to {end}")
+    for year in (start, end):
+        if not FIRST_REPORTING_YEAR <= year <= latest:
+            raise SettingsError(f"reporting year {year} is outside {FIRST_REPORTING_YEAR}–{latest}: the national "
+                                f"template covers reports from {FIRST_REPORTING_YEAR}, and reports for {latest + 1} "
+                                f"are published from January {latest + 2}")
 
 
 def count_stages(discovered: int, batches: list[BatchResult], result: YearResult) -> dict[str, int]:

@@ -131,3 +131,37 @@ def test_binary_input_says_it_is_not_a_document(tmp_path: Path, capsys: pytest.C
     elf = tmp_path / "a.out"
     elf.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 20)
     assert "not a document" in _one_line_exit_2(["extract", str(elf)], capsys)
+
+
+@pytest.mark.parametrize(("argv", "reason"), [
+    (["backfill", "--from", "2022", "--to", "2020"], "the years run backwards: 2022 to 2020"),
+    (["run", "--year", "2012"], "reporting year 2012 is outside 2019–"),
+    (["backfill", "--from", "2019", "--to", "2031"], "reporting year 2031 is outside"),
+])
+def test_parameters_are_checked_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                argv: list[str], reason: str) -> None:
+    err = _one_line_exit_2([*argv, "--data-dir", str(tmp_path / "out")], capsys)
+    assert reason in err
+    assert not (tmp_path / "out").exists()  # refused before the data directory was even touched
+
+
+def test_an_unknown_catalogue_column_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalogue = tmp_path / "cat.csv"
+    catalogue.write_text("organ,region,level,year,repot_url,report_url,listing_url\n", encoding="utf-8")
+    err = _one_line_exit_2(["run", "--catalogue", str(catalogue), "--data-dir", str(tmp_path / "out")], capsys)
+    assert "unknown column(s) ['repot_url']" in err
+
+
+def test_a_refused_publish_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    """A real run on Prefect's embedded API, refused by the quarantine rate (1 of 4 reports in 2020)."""
+    env = {**__import__("os").environ, "PREFECT_HOME": str(tmp_path / "home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--year", "2020", "--data-dir",
+                             str(tmp_path / "out"), "--max-quarantine-rate", "0.1", "--min-reports-for-rate", "1"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Encountered exception" not in result.stderr, result.stderr
+    ours = [line for line in result.stderr.splitlines() if line.startswith("xxgk: ")]
+    assert ours == ["xxgk: 2020: 25% of the reports would be quarantined (threshold 10%); the extractor is "
+                    "probably broken: nothing was published"]
+    assert not (tmp_path / "out" / "curated").exists()
