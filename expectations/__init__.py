@@ -1,6 +1,6 @@
 """Great Expectations suites that decide what is published (one module per kind of suite).
 
-* `schema`      -- per dataset of outputs.md §2: exact columns, types, code value sets (per
+* `schema`      -- per dataset of docs/contract.md §2: exact columns, types, code value sets (per
                    template version), value ranges, one row per (report, cell), unique report ids.
                    A failure is a pipeline bug: the year is not published and the run fails.
 * `consistency` -- the strict 勾稽 relations S1–S6 (spec §7.1, blank rules §7.3) as

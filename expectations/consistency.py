@@ -18,5 +18,5 @@ def consistency_expectations(severity: str) -> list[Any]:
 
     return [gxe.ExpectColumnPairValuesToBeEqual(
         column_A="lhs", column_B="rhs", ignore_row_if="both_values_are_missing",
-        meta={"severity": severity, "notes": "lhs and rhs of each relation of template.md §7"},
+        meta={"severity": severity, "notes": "lhs and rhs of each relation of docs/template.md §7"},
     )]

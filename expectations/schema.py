@@ -1,4 +1,4 @@
-"""Schema suites, one per dataset of outputs.md §2 (named after the dataset).
+"""Schema suites, one per dataset of docs/contract.md §2 (named after the dataset).
 
 Exact dtypes are checked with Polars before GX sees the data (`check_dtypes`): GX reads pandas,
 where Int16 and Int64 are both "int" (notes/stack.md §2.6). GX then checks what a person would

@@ -34,6 +34,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """Read each SOURCE (path or http(s) URL) and print its tables (JSON) or a one-line summary."""
     from tasks.extract.budget import Job, read_in_budget
     from tasks.extract.reader import load_source
+    from tasks.fetch.attachments import attachment_link
 
     status = 0
     for source in args.sources:
@@ -45,6 +46,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
             continue
         # read in a worker process under the flows' budget (10 s, 1 GB): a hostile file cannot hang the shell
         (outcome,) = read_in_budget([Job(data, source, content_type, args.organ, args.year)])
+        link = attachment_link(data, content_type, source) if (
+            outcome.report is None and (outcome.error or "").startswith("NoTablesFound")
+            and source.startswith(("http://", "https://"))) else None
+        if link:  # a page that only wraps its report: read the attachment in its place, as the flows do
+            print(f"xxgk: {source}: no tables on the page; reading its attachment {link}", file=sys.stderr)
+            try:
+                data, content_type = load_source(link)
+            except XxgkError as exc:
+                print(f"xxgk: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            (outcome,) = read_in_budget([Job(data, source, content_type, args.organ, args.year)])
         report = outcome.report
         if report is None:
             print(f"xxgk: {source}: {outcome.error}", file=sys.stderr)

@@ -5,7 +5,7 @@
                        ─▶ pages that only wrap a PDF/Word attachment: the attachment, the same way,
                           merged into the batch's parts under the page's identity
 
-A batch's parts are its rows of every dataset (outputs.md §2, with the provisional status of each
+A batch's parts are its rows of every dataset (docs/contract.md §2, with the provisional status of each
 report) under `_cache/batches/year=YYYY/<key>/`, where `key` hashes the documents' content hashes,
 their catalogue hints and the extractor's code. So a rerun whose documents are unchanged fetches
 (conditionally) and reads one small JSON per batch: no extraction. The cache lives in the data

@@ -2,7 +2,7 @@
 
 `Report` is what `tasks.read_report()` returns and what the later stages (normalise to frames,
 validate, load) consume. Records are frozen: a stage returns new records instead of mutating.
-`Report.to_dict()` is the JSON contract of `outputs.md` §1.
+`Report.to_dict()` is the JSON contract of `docs/contract.md` §1.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Polars schemas of the datasets of outputs.md §2: the one place their columns and dtypes live.
+"""Polars schemas of the datasets of docs/contract.md §2: the one place their columns and dtypes live.
 
 `year` is the Hive partition key: it is in the frames (Int16) but not inside the Parquet files,
 so DuckDB and Polars read it from the `year=YYYY` directory names. Readers should pass

@@ -1,4 +1,4 @@
-"""`xxgk extract`: the JSON contract of outputs.md §1, exit status 2 with one line for bad input."""
+"""`xxgk extract`: the JSON contract of docs/contract.md §1, exit status 2 with one line for bad input."""
 
 from __future__ import annotations
 
@@ -165,3 +165,18 @@ def test_a_refused_publish_is_one_line_without_a_traceback(tmp_path: Path) -> No
     assert ours == ["xxgk: 2020: 25% of the reports would be quarantined (threshold 10%); the extractor is "
                     "probably broken: nothing was published"]
     assert not (tmp_path / "out" / "curated").exists()
+
+
+def test_extract_follows_a_pages_pdf_attachment_as_the_flows_do(capsys: pytest.CaptureFixture[str]) -> None:
+    wrapper = ("<html><meta charset='utf-8'><body><p>洪泽区2024年政府信息公开工作年度报告</p>"
+               "<a href='/files/report.pdf'>洪泽区2024年政府信息公开工作年度报告.pdf</a></body></html>").encode()
+    routes = {"/page.html": (200, {"Content-Type": "text/html"}, wrapper),
+              "/files/report.pdf": (200, {"Content-Type": "application/pdf"},
+                                    (SAMPLES / "022_hongze_2024.pdf").read_bytes())}
+    with serve(routes) as base:
+        assert main(["extract", f"{base}/page.html", "--json"]) == 0
+        captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["report"]["source"] == f"{base}/page.html"  # the page's identity, the attachment's tables
+    assert out["report"]["template"] == "fmt_2021" and out["report"]["year"] == 2024
+    assert f"reading its attachment {base}/files/report.pdf" in captured.err

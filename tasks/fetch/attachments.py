@@ -24,11 +24,16 @@ def attachment_targets(targets: list[Target], entries: list[ManifestEntry], unre
     for target, entry in zip(targets, entries, strict=True):
         if report_id(target.source) not in wrappers or entry.sha256 is None:
             continue
-        data = store.read(entry.sha256)
-        if sniff_kind(data) != "html":
-            continue
-        text, _ = decode_text(data, entry.content_type)
-        links = find_attachments(text, entry.final_url or target.location)
-        if links:
-            out.append(replace(target, location=links[0]))
+        link = attachment_link(store.read(entry.sha256), entry.content_type, entry.final_url or target.location)
+        if link:
+            out.append(replace(target, location=link))
     return out
+
+
+def attachment_link(data: bytes, content_type: str | None, base_url: str) -> str | None:
+    """The first report attachment (.pdf/.docx/.doc, http(s) only) linked from an HTML page, or None."""
+    if sniff_kind(data) != "html":
+        return None
+    text, _ = decode_text(data, content_type)
+    links = find_attachments(text, base_url)
+    return links[0] if links else None

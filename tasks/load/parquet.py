@@ -8,7 +8,7 @@
                   crash mid-publish is completed by the rerun); a run without one is discarded.
 
 A reader sees, for each partition file, the old or the new version, never half a file; and
-re-running a year replaces its files, so rows are never duplicated (outputs.md §2). The year is
+re-running a year replaces its files, so rows are never duplicated (docs/contract.md §2). The year is
 the Hive directory name, not a column inside the files.
 """
 

@@ -1,6 +1,6 @@
 """The data directory as a pyarrow filesystem: a local path, `file://…`, or any fsspec URL (s3://, memory://).
 
-Every path the pipeline writes is built here (`DataDir.path`), so the layout of outputs.md §2 has
+Every path the pipeline writes is built here (`DataDir.path`), so the layout of docs/contract.md §2 has
 one home:  raw/ · curated/<dataset>/year=YYYY/ · quarantine/<dataset>/year=YYYY/ · docs/ ·
 _staging/<run>/ (outside every published root: DuckDB and Polars would read stray files inside it).
 """

@@ -1,4 +1,4 @@
-"""Reports -> Polars frames with the explicit schemas of `tasks.schemas` (outputs.md §2).
+"""Reports -> Polars frames with the explicit schemas of `tasks.schemas` (docs/contract.md §2).
 
 Input: extracted `Report`s (each with its catalogue context) and the documents that could not be
 read at all. Output: one frame per dataset for one reporting year, every row tagged with its

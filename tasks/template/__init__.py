@@ -1,4 +1,4 @@
-"""The facts of the national template (spec `template.md`), one module per kind of fact.
+"""The facts of the national template (spec `docs/template.md`), one module per kind of fact.
 
 * `codes`   -- canonical codes: template versions, sections, tables, flags, check ids.
 * `layouts` -- which rows and columns each table has in each template version.

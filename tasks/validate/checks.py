@@ -9,7 +9,7 @@ flows reads them instead of encoding the rules a second time.
 Blank rules (§7.3): a relation whose cells are all blank is skipped (an unfilled table); otherwise
 blank components count as 0. A blank *total* beside non-zero components fails the relation with
 the cell flagged `total_missing` ("总计 blank while 自然人 = 3"): the value is not derived, because
-the published report does not state it (seeds README on S002; outputs.md §1).
+the published report does not state it (seeds README on S002; docs/contract.md §1).
 """
 
 from __future__ import annotations
