@@ -17,7 +17,10 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from tasks.errors import XxgkError
+from tasks.errors import SettingsError, XxgkError
+
+# Object stores whose fsspec driver the package offers as an extra (pyproject.toml).
+_EXTRAS = {"s3": "s3", "s3a": "s3"}
 
 
 def resolve_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
@@ -28,7 +31,14 @@ def resolve_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     import fsspec
 
     protocol, _, rest = uri.partition("://")
-    fs = fsspec.filesystem(protocol)
+    try:
+        fs = fsspec.filesystem(protocol)
+    except ImportError as exc:  # fsspec knows the protocol but its driver is not installed
+        extra = _EXTRAS.get(protocol)
+        hint = f"pip install 'xxgk[{extra}]'" if extra else f"install the fsspec driver for {protocol}://"
+        raise SettingsError(f"the data directory {uri} needs a driver that is not installed: {hint} ({exc})") from exc
+    except ValueError as exc:  # an unknown protocol
+        raise SettingsError(f"the data directory {uri}: {exc}") from exc
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), rest.rstrip("/") or "/"
 
 
