@@ -131,7 +131,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     rate = quarantine_rate(result.reports.filter(pl.col("year") == year))
     refusal = publish_refusal(year, [], rate, len(targets), max_quarantine_rate, min_reports_for_rate)
     if not refusal:
-        result = stage(data_dir, year, parts, quote(result), quote(expected), year_range, quote(gx))
+        result = stage(data_dir, year, parts, quote(result), expected, year_range, quote(gx))
         refusal = publish_refusal(year, result.schema_problems, rate, len(targets), max_quarantine_rate,
                                   min_reports_for_rate)
         seconds["stage"], clock = time.perf_counter() - clock, time.perf_counter()

@@ -24,14 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks import schemas
-from tasks.batches import read_part
+from tasks.batches import batches_root, read_part
 from tasks.load.parquet import PART_FILE, StagedYear
 from tasks.load.storage import DataDir
 from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_index
 from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema_gate_chunk
 from tasks.validate.route import apply_gate
 
-CHUNK_ROWS: Final = 400_000  # rows per Great Expectations validation: ~100 MB of pandas, a few seconds
+CHUNK_ROWS: Final = 100_000  # rows per Great Expectations validation: GX copies each chunk several times
 
 
 @dataclass(slots=True)
@@ -90,41 +90,48 @@ def _chunks(frames: Iterator[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[
 
 
 def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozenset[tuple[str, str]],
-              gx: Any | None = None) -> tuple[YearResult, pl.DataFrame, Any]:
-    """Pass 1: the consistency suites over every part's checks and E1/E5; each report's status.
+              gx: Any | None = None) -> tuple[YearResult, str, Any]:
+    """Pass 1: the consistency suites over every part's checks and its E1/E5; each report's status.
 
-    Returns the result, the E1/E5 checks (written with the year's checks in pass 2) and the GX context.
+    E1/E5 are joined part by part against last year's index and written to one file (returned
+    with the result and the GX context): pass 2 appends them to the year's checks.
     """
-    reports = pl.concat([read_part(data_dir, p, "reports") for p in parts]) if parts else \
-        pl.DataFrame(schema=schemas.REPORTS)
-    carried = pl.concat([read_part(data_dir, p, "requests").filter(pl.col("row") == "carried_over")
-                         for p in parts]) if parts else pl.DataFrame(schema=schemas.REQUESTS)
-    art20_1 = pl.concat([read_part(data_dir, p, "proactive").filter(pl.col("block") == "art20_1")
-                         for p in parts]) if parts else pl.DataFrame(schema=schemas.PROACTIVE)
-    expected = across_years_frame(reports.filter(pl.col("error").is_null()), carried, art20_1,
-                                  published_last_year(data_dir, year))
-    del carried, art20_1
-    consistency = ConsistencyResult()
-    checks = (read_part(data_dir, p, "checks") for p in parts)
-    for i, chunk in enumerate(_chunks(_chain(checks, expected))):
-        result, gx = consistency_gate(chunk, docs_dir="docs", gx=gx, label=f"_{i}")
-        consistency.merge(result)
+    last = published_last_year(data_dir, year)
+    expected_path = f"{batches_root(data_dir, year)}/expected-{uuid.uuid4().hex[:12]}/checks.parquet"
+    data_dir.makedirs(expected_path.rsplit("/", 1)[0])
+    reports: list[pl.DataFrame] = []
+    with data_dir.fs.open_output_stream(expected_path) as stream, \
+            pq.ParquetWriter(stream, _arrow_schema("checks", keep_year=True), compression="zstd") as writer:
+
+        def checks() -> Iterator[pl.DataFrame]:
+            for part in parts:
+                part_reports = read_part(data_dir, part, "reports")
+                reports.append(part_reports)
+                yield read_part(data_dir, part, "checks")
+                expected = across_years_frame(
+                    part_reports.filter(pl.col("error").is_null()),
+                    read_part(data_dir, part, "requests").filter(pl.col("row") == "carried_over"),
+                    read_part(data_dir, part, "proactive").filter(pl.col("block") == "art20_1"), last)
+                if expected.height:
+                    writer.write_table(expected.to_arrow().cast(_arrow_schema("checks", keep_year=True)))
+                    yield expected
+
+        consistency = ConsistencyResult()
+        for i, chunk in enumerate(_chunks(checks())):
+            result, gx = consistency_gate(chunk, docs_dir="docs", gx=gx, label=f"_{i}")
+            consistency.merge(result)
+    year_reports = pl.concat(reports) if reports else pl.DataFrame(schema=schemas.REPORTS)
     failing = {rid: [f.check_id for f in fs] for rid, fs in consistency.failing_reports().items()}
-    final, used = apply_gate(reports, failing, released)
-    return YearResult(final, consistency, used), expected, gx
+    final, used = apply_gate(year_reports, failing, released)
+    return YearResult(final, consistency, used), expected_path, gx
 
 
-def _chain(frames: Iterator[pl.DataFrame], last: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    yield from frames
-    if last.height:
-        yield last
+def _arrow_schema(dataset: str, keep_year: bool = False) -> pa.Schema:
+    frame = pl.DataFrame(schema=schemas.DATASETS[dataset])
+    return (frame if keep_year else frame.drop(schemas.PARTITION_KEY)).to_arrow().schema
 
 
-def _arrow_schema(dataset: str) -> pa.Schema:
-    return pl.DataFrame(schema=schemas.DATASETS[dataset]).drop(schemas.PARTITION_KEY).to_arrow().schema
-
-
-def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: pl.DataFrame,
+def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: str,
                 year_range: tuple[int, int], gx: Any, run_id: str | None = None) -> YearResult:
     """Pass 2: every dataset streamed part by part into its zone's staging file, schema suites per chunk.
 
@@ -146,8 +153,8 @@ def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResu
         else:
             def source(dataset: str = dataset) -> Iterator[pl.DataFrame]:
                 yield from (read_part(data_dir, p, dataset) for p in parts)
-                if dataset == "checks" and expected.height:
-                    yield expected
+                if dataset == "checks":
+                    yield read_part(data_dir, expected.rsplit("/", 1)[0], "checks")
         writers: dict[str, pq.ParquetWriter] = {}
         streams: dict[str, Any] = {}
         for zone in schemas.ZONES.values():
