@@ -30,34 +30,37 @@ def _summary(report) -> str:  # type: ignore[no-untyped-def]
             f"{len(report.checks)} checks, {status}")
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Read each SOURCE (path or http(s) URL) and print its tables (JSON) or a one-line summary."""
+def _read_one(source: str, organ: str | None, year: int | None):  # type: ignore[no-untyped-def]
+    """The budgeted read of one source; a page that only wraps its report is read through its
+    PDF/Word attachment, as the flows do. Raises XxgkError when a source cannot be loaded."""
     from tasks.extract.budget import Job, read_in_budget
     from tasks.extract.reader import load_source
     from tasks.fetch.attachments import attachment_link
 
+    location = source
+    while True:
+        data, content_type = load_source(location)
+        # read in a worker process under the flows' budget (10 s, 1 GB): a hostile file cannot hang the shell
+        (outcome,) = read_in_budget([Job(data, source, content_type, organ, year)])
+        link = attachment_link(data, content_type, location) if (
+            location == source and outcome.report is None and (outcome.error or "").startswith("NoTablesFound")
+            and source.startswith(("http://", "https://"))) else None
+        if link is None:
+            return outcome
+        print(f"xxgk: {source}: no tables on the page; reading its attachment {link}", file=sys.stderr)
+        location = link
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Read each SOURCE (path or http(s) URL) and print its tables (JSON) or a one-line summary."""
     status = 0
     for source in args.sources:
         try:
-            data, content_type = load_source(source)
+            outcome = _read_one(source, args.organ, args.year)
         except XxgkError as exc:
             print(f"xxgk: {exc}", file=sys.stderr)
             status = 2
             continue
-        # read in a worker process under the flows' budget (10 s, 1 GB): a hostile file cannot hang the shell
-        (outcome,) = read_in_budget([Job(data, source, content_type, args.organ, args.year)])
-        link = attachment_link(data, content_type, source) if (
-            outcome.report is None and (outcome.error or "").startswith("NoTablesFound")
-            and source.startswith(("http://", "https://"))) else None
-        if link:  # a page that only wraps its report: read the attachment in its place, as the flows do
-            print(f"xxgk: {source}: no tables on the page; reading its attachment {link}", file=sys.stderr)
-            try:
-                data, content_type = load_source(link)
-            except XxgkError as exc:
-                print(f"xxgk: {exc}", file=sys.stderr)
-                status = 2
-                continue
-            (outcome,) = read_in_budget([Job(data, source, content_type, args.organ, args.year)])
         report = outcome.report
         if report is None:
             print(f"xxgk: {source}: {outcome.error}", file=sys.stderr)

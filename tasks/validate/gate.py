@@ -100,6 +100,11 @@ class _Gx:
         checkpoint = self.ctx.checkpoints.add(gx.Checkpoint(name=f"{name}-gate", validation_definitions=[vd],
                                                             actions=[], result_format=result_format))
         result = checkpoint.run(batch_parameters={"dataframe": frame})
+        # The pandas execution engine caches every batch it loaded (with its DataFrame): over a
+        # year of chunks that is the year again in memory. The result is all we need of it.
+        manager = self.source.get_execution_engine().batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
         return next(iter(result.run_results.values()))
 
     def publish_docs(self, write: Any) -> str | None:

@@ -32,3 +32,18 @@ def test_backfill_is_resumable(tmp_path: Path) -> None:
     assert second[2]["counts"]["unchanged"] == 2
     again = read_dataset(out, "curated", "reports")
     assert again.height == curated.height and again["report_id"].n_unique() == again.height
+
+
+def test_a_year_without_documents_is_not_recorded_as_done(tmp_path: Path) -> None:
+    from flows.ingest import ingest
+    from tasks.catalogue import load_catalogue
+    from tasks.runs import year_is_done
+
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("organ,region,level,year,report_url,listing_url\n某县人民政府,,county,2020,a.html,\n",
+                         encoding="utf-8")
+    out = DataDir(str(tmp_path / "out"))
+    summary = ingest(year=2021, catalogue=str(catalogue), data_dir=out.uri)
+    assert summary["counts"]["discovered"] == 0
+    # a catalogue or listing problem (or a run before the reports are out): a later backfill tries again
+    assert not year_is_done(out, 2021, load_catalogue(str(catalogue)).sha256)
