@@ -52,11 +52,15 @@ def check_years(start: int, end: int, now: datetime | None = None) -> None:
                                 f"are published from January {latest + 2}")
 
 
-def count_stages(discovered: int, batches: list[BatchResult], result: YearResult) -> dict[str, int]:
-    rows = result.staged.rows if result.staged is not None else {}
+def _batch_counts(discovered: int, batches: list[BatchResult]) -> dict[str, int]:
     return {"discovered": discovered, "fetched": sum(b.fetched for b in batches),
             "unchanged": sum(b.unchanged for b in batches), "failed": sum(b.failed for b in batches),
-            "extracted": sum(b.extracted for b in batches),
+            "extracted": sum(b.extracted for b in batches)}
+
+
+def count_stages(discovered: int, batches: list[BatchResult], result: YearResult) -> dict[str, int]:
+    rows = result.staged.rows if result.staged is not None else {}
+    return {**_batch_counts(discovered, batches),
             "quarantined": rows.get("quarantine/reports", _by_status(result, schemas.STATUS_QUARANTINED)),
             "published": rows.get("curated/reports", _by_status(result, schemas.STATUS_CURATED))}
 
@@ -124,12 +128,9 @@ def publish_inputs(parts: list[str], released: frozenset[tuple[str, str]], year_
 
 
 def year_is_done(data_dir: DataDir, year: int, catalogue_sha256: str) -> bool:
-    path = state_path(data_dir, year)
-    if not data_dir.exists(path):
-        return False
-    state = data_dir.read_json_or_none(path)
-    if not isinstance(state, dict):
-        return False  # a torn state file: the year is done again, not skipped
+    state = read_state(data_dir, year)
+    if state is None:
+        return False  # missing or torn: the year is done again, not skipped
     return state.get("status") == "completed" and state.get("catalogue_sha256") == catalogue_sha256
 
 
@@ -141,9 +142,7 @@ def unchanged_summary(data_dir: DataDir, year: int, discovered: int, batches: li
     failures are this run's fetch/extract failures plus the published quarantine's failing relations.
     """
     last = state.get("counts", {})
-    counts = {"discovered": discovered, "fetched": sum(b.fetched for b in batches),
-              "unchanged": sum(b.unchanged for b in batches), "failed": sum(b.failed for b in batches),
-              "extracted": sum(b.extracted for b in batches), "quarantined": last.get("quarantined", 0),
+    counts = {**_batch_counts(discovered, batches), "quarantined": last.get("quarantined", 0),
               "published": last.get("published", 0)}
     failures = [f for b in batches for f in b.failures]
     listed = {f["source"] for f in failures}
