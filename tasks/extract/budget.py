@@ -41,6 +41,10 @@ DEFAULT_MEMORY_BYTES: Final = 1024 * 1024 * 1024
 _POLL_S: Final = 0.005
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE")
 _PACKAGE_ROOT: Final = str(Path(__file__).resolve().parents[2])
+_READY: Final = "ready"
+# How long a new worker may take to start and import the readers (a loaded CI machine: seconds);
+# never counted against a document's budget.
+_START_TIMEOUT_S: Final = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,7 @@ def _serve_stdio() -> None:
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # a damaged PDF logs a line per bad operator
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    _send(out, _READY)  # imports done: from here on the parent's clock is the document's
     while True:
         job = _receive(inp)
         if job is None:
@@ -117,6 +122,18 @@ class _Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
         self.process = subprocess.Popen([sys.executable, "-m", "tasks.extract.budget"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """Wait for the worker's "ready" (its imports done), so startup is not billed to a document."""
+        assert self.process.stdout is not None
+        if not self.ready:
+            ready, _, _ = select.select([self.process.stdout.fileno()], [], [], _START_TIMEOUT_S)
+            try:
+                self.ready = bool(ready) and _receive(self.process.stdout) == _READY
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.ready = False
+        return self.ready
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -138,6 +155,9 @@ class _Worker:
 
     def read(self, job: Job, timeout_s: float, memory_bytes: int) -> Outcome:
         assert self.process.stdin is not None and self.process.stdout is not None
+        if not self.wait_ready():
+            self.kill()
+            return Outcome(None, f"the reader process did not start (exit code {self.process.poll()})")
         start = time.perf_counter()
         try:
             _send(self.process.stdin, job)
