@@ -22,6 +22,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.utilities.annotations import quote
 
+from tasks import progress
 from tasks.batches import BatchResult
 from tasks.catalogue import Catalogue, Target, load_catalogue
 from tasks.errors import PublishError, SettingsError
@@ -71,8 +72,12 @@ def _ingest_run_name() -> str:
 def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAULT_DATA_DIR,
            batch_size: int = BATCH_SIZE, overrides: str | None = DEFAULT_OVERRIDES,
            max_quarantine_rate: float = MAX_QUARANTINE_RATE, min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
-           fetch_options: dict[str, float] | None = None, dask_address: str | None = None) -> dict[str, Any]:
+           fetch_options: dict[str, float] | None = None, dask_address: str | None = None,
+           republish: bool = False) -> dict[str, Any]:
     """Fetch, extract, normalise, validate and publish every report of one reporting year (default: the latest).
+
+    A year whose inputs (documents, catalogue hints, releases, code, last year's run) are unchanged
+    since its last publish is not published again, unless `republish`.
 
     With `dask_address` (``tcp://scheduler:8786``) the batches run on that Dask cluster's workers
     (prefect-dask); the data directory must then be one every worker reaches (a shared path or an
@@ -85,12 +90,12 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     settings = fetch_settings(fetch_options)
     with DataDir(data_dir).lock(f"ingest-year={year}"):  # one run per year and data directory at a time
         return _ingest_locked(year, cat, data_dir, batch_size, released, max_quarantine_rate,
-                              min_reports_for_rate, settings, dask_address)
+                              min_reports_for_rate, settings, dask_address, republish)
 
 
 def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, released: frozenset[tuple[str, str]],
                    max_quarantine_rate: float, min_reports_for_rate: int, settings: FetchSettings,
-                   dask_address: str | None = None) -> dict[str, Any]:
+                   dask_address: str | None = None, republish: bool = False) -> dict[str, Any]:
     logger = get_run_logger()
     for note in recover_staging(data_dir, year):
         logger.warning(note)
@@ -102,6 +107,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
         known = {t.source for t in targets}
         targets += [t for t in found if t.source not in known]
     logger.info("%s: %d document(s) to read (%d listing page(s))", year, len(targets), len(cat.listings()))
+    progress.announce(year, discovered=len(targets))
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -113,13 +119,15 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     previous = read_state(DataDir(data_dir), year - 1)
     inputs = publish_inputs(parts, released, year_range, previous.get("run_id") if previous else None)
     state = read_state(DataDir(data_dir), year)
-    if targets and state and state.get("status") == "completed" and state.get("inputs") == inputs:
+    if not republish and targets and state and state.get("status") == "completed" and state.get("inputs") == inputs:
         # nothing that makes the year has changed since it was published: no gate, no staging, no publish
         logger.info("%s: every batch unchanged since the last publish (%s); nothing to publish", year,
                     state.get("run_id"))
         summary = unchanged_summary(DataDir(data_dir), year, len(targets), batches, state)
         summary["seconds"], summary["inputs"] = seconds, inputs
         write_state(DataDir(data_dir), year, cat.sha256, summary)
+        progress.announce(year, quarantined=summary["counts"]["quarantined"],
+                          published=summary["counts"]["published"])
         return summary
     result, expected, gx = gate(data_dir, year, parts, released)
     seconds["gate"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -136,6 +144,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
                                   min_reports_for_rate)
         seconds["stage"], clock = time.perf_counter() - clock, time.perf_counter()
     counts = count_stages(len(targets), batches, result)
+    progress.announce(year, quarantined=counts["quarantined"])
     failures = failure_list(batches, discovery_errors, result)
     logger.info("%s: %s; quarantine rate %.0f%%", year, ", ".join(f"{k} {v}" for k, v in counts.items()), rate * 100)
     for f in failures:
@@ -150,6 +159,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     assert result.staged is not None
     rows = publish_staged(result.staged, data_dir, [u for b in batches for u in b.used])
     seconds["publish"] = time.perf_counter() - clock
+    progress.announce(year, published=counts["published"])
     create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
                           description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
@@ -194,6 +204,9 @@ def _windowed(targets: list[Target], data_dir: str, year: int, batch_size: int, 
         done = sum(1 for x in results if x is not None)
         logger.info("%s: batch %d/%d done: %d fetched, %d unchanged, %d failed, %d read%s", year, done,
                     len(batches), r.fetched, r.unchanged, r.failed, r.extracted, " (cached)" if r.cached else "")
+        finished = [x for x in results if x is not None]
+        progress.announce(year, fetched=sum(x.fetched + x.unchanged for x in finished),
+                          extracted=sum(x.extracted for x in finished), failed=sum(x.failed for x in finished))
 
     for i, batch in enumerate(batches):
         pending.append((i, submit({"targets": batch, "data_dir": data_dir, "year": year, "batch_no": i,
@@ -218,9 +231,11 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
              data_dir: str = DEFAULT_DATA_DIR, force: bool = False, batch_size: int = BATCH_SIZE,
              fetch_options: dict[str, float] | None = None, dask_address: str | None = None,
              parallel_years: int = 1, max_quarantine_rate: float = MAX_QUARANTINE_RATE,
-             min_reports_for_rate: int = MIN_REPORTS_FOR_RATE) -> list[dict[str, Any]]:
+             min_reports_for_rate: int = MIN_REPORTS_FOR_RATE,
+             overrides: str | None = DEFAULT_OVERRIDES, republish: bool = False) -> list[dict[str, Any]]:
     """Ingest each year from start_year to end_year; completed years are skipped (unless `force`), so a
-    rerun after a crash does only what is missing.
+    rerun after a crash does only what is missing. `republish` publishes a year again even when none
+    of its inputs changed.
 
     `parallel_years` > 1 ingests that many years at once (each still published as one unit under
     its own lock; the per-host politeness is the process's, so the sites see no more requests).
@@ -244,7 +259,8 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
 
     def one(year: int) -> dict[str, Any]:
         return ingest(year=year, catalogue=catalogue, data_dir=data_dir, batch_size=batch_size,
-                      fetch_options=fetch_options, dask_address=dask_address,
+                      fetch_options=fetch_options, dask_address=dask_address, republish=republish,
+                      overrides=overrides,
                       max_quarantine_rate=max_quarantine_rate, min_reports_for_rate=min_reports_for_rate)
 
     if parallel_years <= 1:

@@ -180,3 +180,108 @@ def test_extract_follows_a_pages_pdf_attachment_as_the_flows_do(capsys: pytest.C
     assert out["report"]["source"] == f"{base}/page.html"  # the page's identity, the attachment's tables
     assert out["report"]["template"] == "fmt_2021" and out["report"]["year"] == 2024
     assert f"reading its attachment {base}/files/report.pdf" in captured.err
+
+
+def test_version_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"xxgk {version('xxgk')}"
+    assert main(["--show-completion", "bash"]) == 0
+    assert "_xxgk_completion" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "reason"), [
+    ("per_host_connections=2.7", "fetch option per_host_connections: '2.7' is not a whole number"),
+    ("per_host_interval_s=-1", "fetch option per_host_interval_s: '-1' is not a number ≥ 0"),
+    ("retries=three", "fetch option retries: 'three' is not a number"),
+    ("retries", "--fetch-option 'retries' is not KEY=VALUE"),
+    ("max_conections=4", "unknown fetch option(s) ['max_conections']"),
+])
+def test_fetch_options_are_refused_naming_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     option: str, reason: str) -> None:
+    err = _one_line_exit_2(["run", "--fetch-option", option, "--data-dir", str(tmp_path / "out")], capsys)
+    assert reason in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_strict_exits_1_when_reports_were_quarantined_and_progress_is_plain_lines(tmp_path: Path) -> None:
+    """A real run: 2020 publishes 3 reports and quarantines 河曲县 (S2, S3); --strict makes that exit 1."""
+    env = {**__import__("os").environ, "PREFECT_HOME": str(tmp_path / "home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--year", "2020", "--strict",
+                             "--fetch-option", "per_host_interval_s=0", "--data-dir", str(tmp_path / "out")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("progress 2020: ")]
+    assert progress[0] == "progress 2020: discovered 4, fetched 0, extracted 0, failed 0, quarantined 0, published 0"
+    assert progress[-1] == "progress 2020: discovered 4, fetched 4, extracted 4, failed 0, quarantined 1, published 3"
+    assert result.stderr.strip().splitlines()[-1] == "xxgk: published, but 1 report(s) quarantined (--strict)"
+    # not a terminal: every failure whole, on one line of its own
+    (line,) = [x for x in result.stdout.splitlines() if "002_hequ_2020.txt" in x]
+    assert line.startswith("2020 validate 002_hequ_2020.txt: S2[total]: 总计 column")
+    assert line.endswith("S3[other_handling]: row other_handling: 总计 blank while 自然人 = 3")
+    assert (tmp_path / "out" / "curated" / "reports" / "year=2020").is_dir()
+
+
+def test_the_failures_table_wraps_reasons_without_cutting_words() -> None:
+    import io
+
+    from rich.console import Console
+
+    from flows.cli import failures_table
+
+    reason = ("S5: administrative reconsideration total differs from the sum of its outcomes "
+              "(maintained, corrected, other, pending) in the printed table")
+    console = Console(file=io.StringIO(), width=70, record=True)
+    console.print(failures_table([(2023, {"stage": "validate", "source": "021_hongze_2023.pdf", "reason": reason})]))
+    text = console.export_text()
+    cells = " ".join(line.split("│")[4].strip() for line in text.splitlines() if line.count("│") >= 5)
+    assert cells.split() == reason.split()  # every word whole, in order, none cut or lost
+
+
+def test_prefect_yaml_is_rendered_from_the_one_deployment_definition(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from flows import deployments
+
+    assert main(["deployments", "--check"]) == 0  # the committed prefect.yaml is the rendering
+    committed = yaml.safe_load(deployments.PREFECT_YAML.read_text(encoding="utf-8"))
+    assert [d["name"] for d in committed["deployments"]] == [s.name for s in deployments.DEPLOYMENTS]
+    assert committed["pull"] == [{"flows.deployments.enter_checkout": {}}]  # no environment variable to set
+    served = [d.name for d in deployments.build_deployments()]
+    assert served == ["latest-year-serve", "backfill-serve"]  # never the worker route's names
+    stale = tmp_path / "prefect.yaml"
+    stale.write_text(deployments.PREFECT_YAML.read_text(encoding="utf-8").replace("30 6", "0 7"), encoding="utf-8")
+    monkeypatch.setattr(deployments, "PREFECT_YAML", stale)
+    assert "differs from flows/deployments.py" in _one_line_exit_2(["deployments", "--check"], capsys)
+
+
+def test_a_worker_without_a_checkout_is_told_so(tmp_path: Path) -> None:
+    """The worker route's pull step, run from an installed copy that has no flows/ingest.py next to it."""
+    import shutil
+
+    (tmp_path / "flows").mkdir()
+    shutil.copy(ROOT / "flows" / "deployments.py", tmp_path / "flows" / "deployments.py")
+    (tmp_path / "flows" / "__init__.py").write_text("")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from flows.deployments import enter_checkout\n"
+            "try:\n    enter_checkout()\nexcept Exception as exc:\n    print(exc)")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert f"no xxgk checkout at {tmp_path} (flows/ingest.py is missing)" in out and "pip install -e" in out
+
+
+def test_serve_without_a_reachable_server_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+        err = _one_line_exit_2(["serve"], capsys)
+    assert f"the Prefect API at http://127.0.0.1:{port}/api is not reachable" in err
