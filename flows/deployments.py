@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from tasks.errors import SettingsError
-from tasks.settings import DEFAULT_CATALOGUE, DEFAULT_DATA_DIR
+from tasks.settings import DEFAULT_CATALOGUE, DEFAULT_DATA_DIR, SITES_LIMIT
 
 TIMEZONE: Final = "Asia/Shanghai"
 SEASON_CRON: Final = "30 6 * 1-3 *"  # daily, January to March
@@ -116,6 +116,25 @@ def render_prefect_yaml(catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFA
     return head + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=120)
 
 
+def ensure_sites_limit() -> None:
+    """Create the global concurrency limit `xxgk-sites` (1 slot) on the current API if it is missing.
+
+    Every top-level ingest or backfill run holds its slot while it runs (flows/ingest.py), so two
+    runs — two deployments, two workers, a manual backfill beside the schedule — never fetch from
+    the government sites at the same time; within a run, the per-host gate and host-affine
+    batches keep each host's limits. `xxgk serve` and the worker route's pull step create it.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(SITES_LIMIT)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=SITES_LIMIT, limit=1))
+
+
 def enter_checkout() -> dict[str, str]:
     """Pull step of the worker route: work in the checkout whose `flows` package this Python imports.
 
@@ -128,6 +147,7 @@ def enter_checkout() -> dict[str, str]:
             f"no xxgk checkout at {root} (flows/ingest.py is missing): install the project in the "
             "worker's Python from a checkout (pip install -e /path/to/xxgk) and start the worker again")
     os.chdir(root)
+    ensure_sites_limit()
     return {"directory": str(root)}
 
 
@@ -137,4 +157,5 @@ def serve_deployments(catalogue: str = DEFAULT_CATALOGUE, data_dir: str = DEFAUL
     is back the first runs and the rest of `latest-year-serve` are cancelled (CANCEL_NEW)."""
     from prefect import serve
 
+    ensure_sites_limit()
     serve(*build_deployments(catalogue, data_dir), limit=1, pause_on_shutdown=False)

@@ -11,9 +11,11 @@ folder of its Parquet parts, so its memory does not grow with the year.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,11 +35,12 @@ from tasks.load.storage import DataDir
 from tasks.load.task import discard_staged, gate, publish_staged, recover_staging, stage
 from tasks.runs import (
     check_years,
-    chunks,
     count_stages,
     failure_list,
     gate_markdown,
+    host_of,
     latest_reporting_year,
+    plan_batches,
     publish_inputs,
     read_state,
     unchanged_summary,
@@ -51,6 +54,7 @@ from tasks.settings import (
     DEFAULT_OVERRIDES,
     MAX_QUARANTINE_RATE,
     MIN_REPORTS_FOR_RATE,
+    SITES_LIMIT,
     FetchSettings,
     fetch_settings,
 )
@@ -59,6 +63,32 @@ from tasks.validate.route import publish_refusal, quarantine_rate
 
 # Batches submitted at once: enough to keep every reader process busy while the next batch fetches.
 BATCHES_IN_FLIGHT = MAX_PROCESSES + 1
+
+
+@contextlib.contextmanager
+def _sites_slot() -> Iterator[None]:
+    """Hold the `xxgk-sites` slot for a top-level run, so that runs never fetch at the same time.
+
+    Only where the limit exists (created by `xxgk serve` or the worker route; on the embedded API
+    of `xxgk run`, by hand if wanted); a subflow (a year of a backfill) runs in its parent's slot.
+    The lease is renewed while the run lives and lapses within a minute of a killed one.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.concurrency.sync import concurrency
+    from prefect.exceptions import ObjectNotFound
+    from prefect.runtime import flow_run
+
+    if flow_run.parent_flow_run_id:
+        yield
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_global_concurrency_limit_by_name(SITES_LIMIT)
+    except ObjectNotFound:
+        yield
+        return
+    with concurrency(SITES_LIMIT, occupy=1, lease_duration=60, strict=True):
+        yield
 
 
 def _ingest_run_name() -> str:
@@ -88,7 +118,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
     cat = load_catalogue(catalogue)
     released = released_pairs(load_overrides(overrides))
     settings = fetch_settings(fetch_options)
-    with DataDir(data_dir).lock(f"ingest-year={year}"):  # one run per year and data directory at a time
+    with _sites_slot(), DataDir(data_dir).lock(f"ingest-year={year}"):  # one run per year and data dir at a time
         return _ingest_locked(year, cat, data_dir, batch_size, released, max_quarantine_rate,
                               min_reports_for_rate, settings, dask_address, republish)
 
@@ -193,14 +223,23 @@ def _run_batches(targets: list[Target], data_dir: str, year: int, batch_size: in
 
 def _windowed(targets: list[Target], data_dir: str, year: int, batch_size: int, settings: FetchSettings,
               width: int, submit: Any) -> list[BatchResult]:
-    batches = list(chunks(targets, batch_size))
+    """Run the batches of `plan_batches`, at most `width` at once and never two sharing a host: a
+    host's next batch starts when its last one is done, with the time of its last request."""
+    batches = plan_batches(targets, batch_size)
+    hosts = [{h for t in batch if (h := host_of(t)) is not None} for batch in batches]
     results: list[BatchResult | None] = [None] * len(batches)
     pending: deque[tuple[int, Any]] = deque()
+    waiting = deque(range(len(batches)))
+    busy: set[str] = set()
+    last_start: dict[str, float] = {}
     logger = get_run_logger()
 
     def collect() -> None:
         i, future = pending.popleft()
         results[i] = r = future.result()
+        busy.difference_update(hosts[i])
+        for host, t in r.host_starts.items():
+            last_start[host] = max(last_start.get(host, 0.0), t)
         done = sum(1 for x in results if x is not None)
         logger.info("%s: batch %d/%d done: %d fetched, %d unchanged, %d failed, %d read%s", year, done,
                     len(batches), r.fetched, r.unchanged, r.failed, r.extracted, " (cached)" if r.cached else "")
@@ -208,13 +247,16 @@ def _windowed(targets: list[Target], data_dir: str, year: int, batch_size: int, 
         progress.announce(year, fetched=sum(x.fetched + x.unchanged for x in finished),
                           extracted=sum(x.extracted for x in finished), failed=sum(x.failed for x in finished))
 
-    for i, batch in enumerate(batches):
-        pending.append((i, submit({"targets": batch, "data_dir": data_dir, "year": year, "batch_no": i,
-                                   "settings": settings})))
-        if len(pending) >= width:
-            collect()
-    while pending:
-        collect()
+    while waiting or pending:
+        ready = next((i for i in waiting if not hosts[i] & busy), None) if len(pending) < width else None
+        if ready is None:
+            collect()  # the window is full, or every waiting batch has a host still busy
+            continue
+        waiting.remove(ready)
+        busy.update(hosts[ready])
+        pending.append((ready, submit({"targets": batches[ready], "data_dir": data_dir, "year": year,
+                                       "batch_no": ready, "settings": settings,
+                                       "host_starts": {h: last_start[h] for h in hosts[ready] if h in last_start}})))
     return [r for r in results if r is not None]
 
 
@@ -245,6 +287,15 @@ def backfill(start_year: int, end_year: int, catalogue: str = DEFAULT_CATALOGUE,
     check_years(start_year, end_year)
     if parallel_years < 1:
         raise SettingsError(f"parallel_years must be at least 1, not {parallel_years}")
+    with _sites_slot():
+        return _backfill(start_year, end_year, catalogue, data_dir, force, batch_size, fetch_options, dask_address,
+                         parallel_years, max_quarantine_rate, min_reports_for_rate, overrides, republish)
+
+
+def _backfill(start_year: int, end_year: int, catalogue: str, data_dir: str, force: bool, batch_size: int,
+              fetch_options: dict[str, float] | None, dask_address: str | None, parallel_years: int,
+              max_quarantine_rate: float, min_reports_for_rate: int, overrides: str | None,
+              republish: bool) -> list[dict[str, Any]]:
     logger = get_run_logger()
     cat = load_catalogue(catalogue)
     dd = DataDir(data_dir)

@@ -23,6 +23,7 @@ import os
 import socket
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -32,7 +33,7 @@ from tasks.catalogue import Target
 from tasks.extract.batch import batch_key, extract_documents
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.fetch.attachments import attachment_targets
-from tasks.fetch.client import fetch_all
+from tasks.fetch.client import HOSTS, fetch_all
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
 from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames
@@ -54,6 +55,7 @@ class BatchResult:
     cached: bool = False  # the parts came from an earlier run: nothing was extracted
     failures: list[dict[str, str]] = field(default_factory=list)  # fetch and extract stages
     used: tuple[str, ...] = ()  # every cached folder this batch relies on (kept when the cache is pruned)
+    host_starts: dict[str, float] = field(default_factory=dict)  # host → last request start (wall clock)
 
 
 def batches_root(data_dir: DataDir, year: int) -> str:
@@ -144,9 +146,14 @@ def _merge_attachments(data_dir: DataDir, year: int, page_part: str, att_part: s
     return part, meta
 
 
-def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: FetchSettings = DEFAULT_FETCH
-              ) -> BatchResult:
-    """Fetch, read and normalise one batch; its rows go to its parts, the flow gets a `BatchResult`."""
+def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: FetchSettings = DEFAULT_FETCH,
+              host_starts: dict[str, float] | None = None) -> BatchResult:
+    """Fetch, read and normalise one batch; its rows go to its parts, the flow gets a `BatchResult`.
+
+    `host_starts` are the last request starts of this batch's hosts in the batch before (perhaps
+    on another machine): the gap a host is owed is kept across the hand-over.
+    """
+    HOSTS.prime(host_starts or {})
     store = RawStore(data_dir)
     entries = [store.record(r) for r in fetch_all([store.request(t.location) for t in targets], settings)]
     part, meta, cached = _extracted(list(zip(targets, entries, strict=True)), data_dir, year)
@@ -163,6 +170,8 @@ def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: Fet
         if e.error is not None:
             fallback = " (read from the last good bytes)" if e.sha256 else ""
             failures.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
+    touched = {urlsplit(t.location).netloc.lower() for t in [*targets, *attached]}
+    starts = {h: t for h, t in HOSTS.last_starts().items() if h in touched}
     listed = {f["source"] for f in failures}
     failures += [{"source": u["source"], "stage": "extract", "reason": u["error"]}
                  for u in meta["unread"] if u["source"] not in listed]
@@ -171,7 +180,8 @@ def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: Fet
         fetched=sum(1 for e in entries if e.error is None and e.changed),
         unchanged=sum(1 for e in entries if e.error is None and not e.changed),
         failed=sum(1 for e in entries if e.error is not None),
-        extracted=int(meta["extracted"]), cached=cached, failures=failures, used=(*used, part))
+        extracted=int(meta["extracted"]), cached=cached, failures=failures, used=(*used, part),
+        host_starts=starts)
 
 
 def prune_batches(data_dir: DataDir, year: int, keep: list[str]) -> int:

@@ -11,12 +11,14 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.batches import BatchResult
+from tasks.catalogue import Target
 from tasks.errors import SettingsError
 from tasks.load.storage import DataDir
 from tasks.validate.gate import ConsistencyResult
@@ -30,6 +32,41 @@ STAGES = ("discovered", "fetched", "unchanged", "failed", "extracted", "quaranti
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), max(1, size)):
         yield list(items[i:i + size])
+
+
+def host_of(target: Target) -> str | None:
+    """The host a target is fetched from (as the fetcher's gate names it), None for a local path."""
+    if not target.location.startswith(("http://", "https://")):
+        return None
+    return urlsplit(target.location).netloc.lower()
+
+
+def plan_batches(targets: Sequence[Target], size: int) -> list[list[Target]]:
+    """Batches of at most `size` documents in which every host belongs to one batch at a time.
+
+    A host with fewer than `size` documents is packed whole into one batch (first fit, in catalogue
+    order); a bigger host gets batches of its own, which the flow runs one after another. So
+    whichever process runs a batch (a reader thread, a Dask worker on another machine) is the only
+    one fetching from its hosts, and its per-host gate is the host's: the politeness limits hold
+    across workers without a round trip per request. Local paths are packed freely.
+    """
+    size = max(1, size)
+    by_host: dict[str | None, list[Target]] = {}
+    for t in targets:
+        by_host.setdefault(host_of(t), []).append(t)
+    full: list[list[Target]] = []
+    open_batches: list[list[Target]] = []  # batches with room left, for what remains of each host
+    for group in by_host.values():
+        cut = len(group) - len(group) % size
+        full += [group[i:i + size] for i in range(0, cut, size)]
+        rest = group[cut:]
+        if rest:
+            room = next((b for b in open_batches if len(b) + len(rest) <= size), None)
+            if room is None:
+                open_batches.append(list(rest))
+            else:
+                room.extend(rest)
+    return full + open_batches
 
 
 def latest_reporting_year(now: datetime | None = None) -> int:

@@ -18,6 +18,9 @@ DEFAULT_CATALOGUE: Final = "data/samples/catalogue.csv"
 DEFAULT_OVERRIDES: Final = "data/overrides.csv"
 MAX_QUARANTINE_RATE: Final = 0.20  # above this share of quarantined reports a run fails: the extractor broke
 MIN_REPORTS_FOR_RATE: Final = 20  # ... judged only on years with at least this many documents
+# The Prefect global concurrency limit (1 slot) that every top-level ingest/backfill run holds where
+# it exists, so that two runs never fetch from the sites at once (flows/deployments.py creates it).
+SITES_LIMIT: Final = "xxgk-sites"
 BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs a year, not 100k
 
 

@@ -18,10 +18,11 @@ from tasks.settings import DEFAULT_FETCH, FetchSettings
 @task(name="batch", task_run_name="batch-{year}-{batch_no}", retries=2, retry_delay_seconds=[5, 30],
       cache_policy=NO_CACHE, persist_result=False)
 def process_batch(targets: list[Target], data_dir: str, year: int, batch_no: int,
-                  settings: FetchSettings = DEFAULT_FETCH) -> BatchResult:
+                  settings: FetchSettings = DEFAULT_FETCH, host_starts: dict[str, float] | None = None
+                  ) -> BatchResult:
     """Fetch (conditional requests), read and normalise a batch; unchanged documents are not read again.
 
     Retries are for whole-batch failures (the data directory unwritable for a moment); single
     requests already retry inside the fetcher, and one document's failure is its own quarantine.
     """
-    return run_batch(targets, DataDir(data_dir), year, settings)
+    return run_batch(targets, DataDir(data_dir), year, settings, host_starts)

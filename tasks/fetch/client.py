@@ -98,6 +98,20 @@ class HostGate:
         with self._lock:
             self._in_flight[host] = max(0, self._in_flight.get(host, 0) - 1)
 
+    def last_starts(self) -> dict[str, float]:
+        """When each host last saw a request start, as wall-clock (`time.time()`) seconds: handed to
+        the process that fetches from the host next (another Dask worker), so it keeps the gap."""
+        offset = time.time() - time.monotonic()
+        with self._lock:
+            return {host: t + offset for host, t in self._last_start.items()}
+
+    def prime(self, starts: dict[str, float]) -> None:
+        """Take over another process's `last_starts` (wall clock); a later start known here wins."""
+        offset = time.time() - time.monotonic()
+        with self._lock:
+            for host, t in starts.items():
+                self._last_start[host] = max(self._last_start.get(host, -1e9), t - offset)
+
     @contextlib.asynccontextmanager
     async def turn(self, host: str, settings: FetchSettings) -> AsyncIterator[None]:
         await self.enter(host, settings)

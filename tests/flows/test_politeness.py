@@ -73,22 +73,20 @@ def _max_in_flight(spans: list[tuple[float, float]]) -> int:
     return peak
 
 
-def test_per_host_limits_hold_over_the_whole_run(tmp_path: Path) -> None:
-    from flows.ingest import ingest
-
-    log: list[tuple[str, float, float]] = []
-    hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+@contextmanager
+def _three_hosts(tmp_path: Path, log: list[tuple[str, float, float]]) -> Iterator[Path]:
+    """Six reports on each of three hosts and a three-page listing on the first: 24 documents."""
     rows = ["organ,region,level,year,report_url,listing_url"]
     with ExitStack() as stack:
-        pages = {h: {} for h in hosts}
-        bases = {h: stack.enter_context(_recording_server(h, pages[h], log)) for h in hosts}
-        for h in hosts:
+        pages: dict[str, dict[str, bytes]] = {h: {} for h in HOSTS}
+        bases = {h: stack.enter_context(_recording_server(h, pages[h], log)) for h in HOSTS}
+        for h in HOSTS:
             for i in range(6):
                 organ = f"{h.rsplit('.', 1)[1]}号主机第{i}局"
                 pages[h][f"/r{i}.html"] = _page(organ)
                 rows.append(f"{organ},,county,2021,{bases[h]}/r{i}.html,")
         # a listing of three pages on the first host, two more reports on each
-        first = hosts[0]
+        first = HOSTS[0]
         for k in range(3):
             links = "".join(f'<li><a href="/l{k}-{j}.html">列表机关{k}{j}2021年政府信息公开工作年度报告</a></li>'
                             for j in range(2))
@@ -100,11 +98,12 @@ def test_per_host_limits_hold_over_the_whole_run(tmp_path: Path) -> None:
         rows.append(f"列表机关,,county,,,{bases[first]}/list0.html")
         catalogue = tmp_path / "catalogue.csv"
         catalogue.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        summary = ingest(year=2021, catalogue=str(catalogue), data_dir=str(tmp_path / "out"), batch_size=2,
-                         fetch_options={"per_host_interval_s": INTERVAL, "per_host_connections": CONNECTIONS})
-    assert summary["counts"]["discovered"] == 18 + 6 and summary["counts"]["published"] == 24
-    assert len(log) == 18 + 6 + 3
-    for h in hosts:
+        yield catalogue
+
+
+def _assert_polite(log: list[tuple[str, float, float]], runs: int = 1) -> None:
+    assert len(log) == (18 + 6 + 3) * runs
+    for h in HOSTS:
         spans = sorted((s, e) for a, s, e in log if a == h)
         starts = [s for s, _ in spans]
         gaps = [b - a for a, b in itertools.pairwise(starts)]
@@ -113,3 +112,69 @@ def test_per_host_limits_hold_over_the_whole_run(tmp_path: Path) -> None:
         # The server sees arrivals, the client paces starts: with both cores busy reading, a
         # request can arrive up to ~0.15 s after it started. (Before the per-process gate: 0.016 s.)
         assert min(gaps) >= INTERVAL - 0.2
+
+
+HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+OPTIONS = {"per_host_interval_s": INTERVAL, "per_host_connections": CONNECTIONS}
+
+
+def test_per_host_limits_hold_over_the_whole_run(tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    log: list[tuple[str, float, float]] = []
+    with _three_hosts(tmp_path, log) as catalogue:
+        summary = ingest(year=2021, catalogue=str(catalogue), data_dir=str(tmp_path / "out"), batch_size=2,
+                         fetch_options=OPTIONS)
+    assert summary["counts"]["discovered"] == 18 + 6 and summary["counts"]["published"] == 24
+    _assert_polite(log)
+
+
+def test_per_host_limits_hold_across_dask_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two worker processes, each with its own gate: a host's batches still never overlap, and the
+    next batch of a host (on the other worker, perhaps) keeps the gap after the last request."""
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.ingest import ingest
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    log: list[tuple[str, float, float]] = []
+    with _three_hosts(tmp_path, log) as catalogue, \
+            LocalCluster(n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        summary = ingest(year=2021, catalogue=str(catalogue), data_dir=str(tmp_path / "out"), batch_size=2,
+                         fetch_options=OPTIONS, dask_address=cluster.scheduler_address)
+    assert summary["counts"]["discovered"] == 18 + 6 and summary["counts"]["published"] == 24
+    _assert_polite(log)
+
+
+def test_two_runs_in_two_processes_take_turns(tmp_path: Path) -> None:
+    """Two `xxgk run` processes on one server, each with its own gate: the `xxgk-sites` limit (as
+    `xxgk serve` and the worker route create it) makes the second wait until the first is done."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import ensure_sites_limit
+    from tasks.settings import SITES_LIMIT
+    from tests.conftest import ROOT
+
+    ensure_sites_limit()
+    log: list[tuple[str, float, float]] = []
+    try:
+        with _three_hosts(tmp_path, log) as catalogue:
+            env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+            runs = [subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--year", "2021", "--catalogue",
+                                      str(catalogue), "--data-dir", str(tmp_path / f"out{k}"),
+                                      "--fetch-option", f"per_host_interval_s={INTERVAL}"],
+                                     cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for k in range(2)]
+            for run in runs:
+                _, err = run.communicate(timeout=300)
+                assert run.returncode == 0, err
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_global_concurrency_limit_by_name(SITES_LIMIT)  # the other tests run without it
+    _assert_polite(log, runs=2)

@@ -121,6 +121,8 @@ def test_both_routes_on_one_server(server: tuple[str, dict[str, str], Path, subp
             assert _years(by_worker) == [(2020, 3), (2021, 2)]
             info = _info_lines(api, {run.id})
             assert any("2020: 4 document(s) to read" in m for m in info), info  # progress reaches the server
+            with get_client(sync_client=True) as client:  # the pull step created the runs' shared limit
+                assert client.read_global_concurrency_limit_by_name("xxgk-sites").limit == 1
 
             # -- the serve route, from the same definition, under its own names
             serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--catalogue",
