@@ -187,8 +187,13 @@ def test_version_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"xxgk {version('xxgk')}"
-    assert main(["--show-completion", "bash"]) == 0
-    assert "_xxgk_completion" in capsys.readouterr().out
+    # what `xxgk --install-completion` wires into the shell: completion of commands and options
+    for words, cword, want in (("xxgk ba", "1", "backfill"), ("xxgk run --fetch", "2", "--fetch-option")):
+        env = {**__import__("os").environ, "_XXGK_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": cword}
+        done = subprocess.run([sys.executable, "-m", "flows.cli"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.split() == [want], (done.stdout, done.stderr)
 
 
 @pytest.mark.parametrize(("option", "reason"), [
