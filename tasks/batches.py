@@ -36,7 +36,7 @@ from tasks.fetch.attachments import attachment_targets
 from tasks.fetch.client import HOSTS, fetch_all
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames
+from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames, with_identity
 from tasks.settings import DEFAULT_FETCH, FetchSettings
 from tasks.validate.expected import within_year
 
@@ -106,6 +106,7 @@ def _extracted(items: list[tuple[Target, ManifestEntry | None]], data_dir: DataD
     read, unread = extract_documents(items, RawStore(data_dir), workers=MAX_PROCESSES)
     read = [_with_within_year(r) for r in read]
     frames = build_frames(read, unread)
+    frames["reports"] = with_identity(frames["reports"], [t for t, _ in items])
     meta = _meta(len(read), unread)
     _write_part(data_dir, part, frames, meta)
     return part, meta, False

@@ -2,8 +2,10 @@
 
 Columns (header required, UTF-8):
 
+    organ_id     the organ's identity across years (optional; default `adcode:organ`, else the name)
     organ        the organ's name as it signs its reports (required)
-    region       province/city/county, where known
+    adcode       GB/T 2260 code of its division (optional; checked against data/divisions/ and the level)
+    region       province/city/county as free text, where known
     level        national / provincial / municipal / county / township / department, where known
     year         the reporting year of `report_url` (required with report_url)
     report_url   the URL (or a path relative to the catalogue file) of one report, or
@@ -22,8 +24,10 @@ from typing import Final
 
 from tasks.errors import CatalogueError
 from tasks.fetch.client import is_url
+from tasks.geography import check_adcode
 
-COLUMNS: Final = ("organ", "region", "level", "year", "report_url", "listing_url")
+COLUMNS: Final = ("organ_id", "organ", "adcode", "region", "level", "year", "report_url", "listing_url")
+MAX_ORGAN_ID: Final = 64
 LEVELS: Final = frozenset({"", "national", "provincial", "municipal", "county", "township", "department"})
 YEAR_RANGE: Final = range(2008, 2100)
 
@@ -37,6 +41,8 @@ class CatalogueEntry:
     report_url: str | None  # as written (stable identity of the report)
     listing_url: str | None
     line: int
+    organ_id: str = ""  # the organ's identity across years (given, or `adcode:organ` / the organ's name)
+    adcode: str = ""  # GB/T 2260 six-digit code of the division the organ belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ class Target:
     region: str
     level: str
     year: int
+    organ_id: str = ""
+    adcode: str = ""  # a document found through a listing page has the listing row's identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,8 @@ class Catalogue:
         return source if is_url(source) else str((self.path.parent / source).resolve())
 
     def direct_targets(self, year: int) -> list[Target]:
-        return [Target(e.report_url, self.locate(e.report_url), e.organ, e.region, e.level, year)
+        return [Target(e.report_url, self.locate(e.report_url), e.organ, e.region, e.level, year, e.organ_id,
+                       e.adcode)
                 for e in self.entries if e.report_url and e.year == year]
 
     def listings(self) -> list[CatalogueEntry]:
@@ -131,6 +140,37 @@ def load_catalogue(path: str | Path) -> Catalogue:
             raise fail("year", "the reporting year of report_url is required")
         if level not in LEVELS:
             raise fail("level", f"one of {sorted(LEVELS - {''})} or empty")
+        adcode = (row.get("adcode") or "").strip()
+        if adcode and (why := check_adcode(adcode, level)):
+            raise fail("adcode", why)
+        organ_id = (row.get("organ_id") or "").strip()
+        if organ_id and (len(organ_id) > MAX_ORGAN_ID or any(ch.isspace() for ch in organ_id)):
+            raise fail("organ_id", f"an id of at most {MAX_ORGAN_ID} characters without spaces")
         entries.append(CatalogueEntry(organ, (row.get("region") or "").strip(), level, year, report_url,
-                                      listing_url, n))
+                                      listing_url, n, organ_id or (f"{adcode}:{organ}" if adcode else organ),
+                                      adcode))
+    _check_identities(entries, str(p))
     return Catalogue(p, tuple(entries), hashlib.sha256(raw).hexdigest())
+
+
+def _check_identities(entries: list[CatalogueEntry], source: str) -> None:
+    """One organ, one id: an id keeps its code and level and has one report a year; a name (with
+    its code) has one id. (An id may change its name over the years: that is what ids are for.)"""
+    first: dict[str, CatalogueEntry] = {}
+    by_name: dict[tuple[str, str], CatalogueEntry] = {}
+    reports: dict[tuple[str, int], CatalogueEntry] = {}
+    for e in entries:
+        seen = first.setdefault(e.organ_id, e)
+        if (seen.adcode, seen.level) != (e.adcode, e.level):
+            raise CatalogueError(f"line {e.line}, column organ_id: {e.organ_id!r} is {seen.level or 'no level'} "
+                                 f"{seen.adcode or 'without code'} on line {seen.line}, here {e.level or 'no level'} "
+                                 f"{e.adcode or 'without code'}", source=source)
+        named = by_name.setdefault((e.organ, e.adcode), e)
+        if named.organ_id != e.organ_id:
+            raise CatalogueError(f"line {e.line}, column organ_id: {e.organ} already has the id {named.organ_id!r} "
+                                 f"(line {named.line}), here {e.organ_id!r}", source=source)
+        if e.report_url and e.year is not None:
+            other = reports.setdefault((e.organ_id, e.year), e)
+            if other is not e:
+                raise CatalogueError(f"line {e.line}, column organ_id: {e.organ_id!r} already has a {e.year} report "
+                                     f"on line {other.line}", source=source)

@@ -22,6 +22,13 @@ REPORTS: Final = pl.Schema({
     "report_id": pl.String,
     "year": pl.Int16,
     "organ": pl.String,
+    "organ_id": pl.String,  # the catalogue's identity of the organ, the same across years
+    "level": pl.String,  # the catalogue's level: provincial, municipal, county, township, department…
+    "adcode": pl.String,  # GB/T 2260 code of the organ's division
+    "province": pl.String,  # names from the division table (data/divisions/), never from free text
+    "prefecture": pl.String,
+    "county": pl.String,
+    "region": pl.String,  # the catalogue's free-text region, as written
     "template": pl.String,
     "title": pl.String,
     "published_on": pl.Date,

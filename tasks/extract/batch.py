@@ -41,7 +41,8 @@ def batch_key(items: list[tuple[Target, ManifestEntry | None]]) -> str:
     """Cache key of a batch: the content hashes of its documents, their hints, and the extractor code."""
     digest = hashlib.sha256(CODE_FINGERPRINT.encode())
     for target, entry in items:
-        digest.update(f"{target.source}|{target.organ}|{target.year}|{entry.sha256 if entry else None}\n".encode())
+        digest.update(f"{target.source}|{target.organ}|{target.year}|{target.organ_id}|{target.adcode}|"
+                      f"{target.level}|{target.region}|{entry.sha256 if entry else None}\n".encode())
     return "extract-" + digest.hexdigest()[:32]
 
 

@@ -24,6 +24,7 @@ def discover_targets(listings: list[CatalogueEntry], year: int, settings: FetchS
         assert entry.listing_url is not None
         found, errs = discover(entry.listing_url, settings)
         errors.extend(f"{entry.organ}: {e}" for e in errs)
-        targets.extend(Target(r.url, r.url, entry.organ, entry.region, entry.level, r.year)
+        targets.extend(Target(r.url, r.url, entry.organ, entry.region, entry.level, r.year, entry.organ_id,
+                              entry.adcode)
                        for r in found if r.year == year)
     return targets, errors

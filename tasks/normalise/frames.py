@@ -9,12 +9,16 @@ here, not a surprise in a BI tool).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 import polars as pl
 
 from tasks import schemas
+from tasks.catalogue import Target
+from tasks.geography import place
 from tasks.model import Report
 
 
@@ -92,6 +96,24 @@ def build_frames(read: list[ReadReport], unread: list[UnreadDocument]) -> dict[s
             "review_litigation": review, "checks": checks}
     return {name: pl.DataFrame(rows[name], schema=schema)
             for name, schema in schemas.DATASETS.items()}
+
+
+IDENTITY: Final = ("organ_id", "level", "adcode", "province", "prefecture", "county", "region")
+
+
+def with_identity(reports: pl.DataFrame, targets: Sequence[Target]) -> pl.DataFrame:
+    """The reports with their organ's identity and geography, from the catalogue rows they came from."""
+    rows = []
+    for t in targets:
+        where = place(t.adcode) if t.adcode else None
+        rows.append({"report_id": report_id(t.source), "organ_id": t.organ_id or None, "level": t.level or None,
+                     "adcode": t.adcode or None, "province": where.province if where else None,
+                     "prefecture": where.prefecture if where else None,
+                     "county": where.county if where else None, "region": t.region or None})
+    schema = {"report_id": pl.String, **{c: pl.String for c in IDENTITY}}
+    identity = pl.DataFrame(rows, schema=schema).unique("report_id", keep="first")
+    return (reports.drop(IDENTITY).join(identity, on="report_id", how="left")
+            .select(reports.columns).cast(dict(schemas.REPORTS)))  # type: ignore[arg-type]
 
 
 def split_by_status(frames: dict[str, pl.DataFrame]) -> dict[str, dict[str, pl.DataFrame]]:

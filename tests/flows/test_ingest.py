@@ -67,12 +67,12 @@ class Site:
 def _catalogue(tmp_path: Path, base: str) -> str:
     path = tmp_path / "catalogue.csv"
     path.write_text(
-        "organ,region,level,year,report_url,listing_url\n"
-        f"上海市人民政府办公厅,上海市,provincial,,,{base}/sh/list/index.html\n"
-        f"杭州市西湖区人民政府,浙江省杭州市,county,2021,{base}/hz/2021.html,\n"
-        f"某县人民政府,某省,county,2021,{base}/busy/2021.html,\n"
-        f"失联县人民政府,某省,county,2021,{base}/missing/2021.html,\n"
-        f"淮安市洪泽区人民政府,江苏省淮安市,county,2021,{base}/js/2021.html,\n",
+        "organ_id,organ,adcode,region,level,year,report_url,listing_url\n"
+        f"sh-gov-office,上海市人民政府办公厅,310000,上海市,provincial,,,{base}/sh/list/index.html\n"
+        f",杭州市西湖区人民政府,330106,浙江省杭州市,county,2021,{base}/hz/2021.html,\n"
+        f",某县人民政府,,某省,county,2021,{base}/busy/2021.html,\n"
+        f",失联县人民政府,,某省,county,2021,{base}/missing/2021.html,\n"
+        f"hongze,淮安市洪泽区人民政府,320813,江苏省淮安市,county,2021,{base}/js/2021.html,\n",
         encoding="utf-8")
     return str(path)
 
@@ -112,6 +112,15 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             ["上海市人民政府办公厅", "杭州市西湖区人民政府", "某县人民政府", "淮安市洪泽区人民政府"]
         assert _q(out, f"select source from {reports % 'curated'} where organ = '淮安市洪泽区人民政府'") == \
             [(f"{base}/js/2021.html",)]
+        # every report carries its organ's identity and geography; a listing's reports inherit its row's
+        assert sorted(_q(out, f"select organ_id, level, adcode, province, prefecture, county, region "
+                              f"from {reports % 'curated'}")) == sorted([
+            ("sh-gov-office", "provincial", "310000", "上海市", None, None, "上海市"),
+            ("330106:杭州市西湖区人民政府", "county", "330106", "浙江省", "杭州市", "西湖区", "浙江省杭州市"),
+            ("某县人民政府", "county", None, None, None, None, "某省"),
+            ("hongze", "county", "320813", "江苏省", "淮安市", "洪泽区", "江苏省淮安市")])
+        assert _q(out, f"select organ_id, province from {reports % 'quarantine'} where organ = '失联县人民政府'") \
+            == [("失联县人民政府", None)]
         quarantined = _q(out, f"select organ, error from {reports % 'quarantine'} order by organ")
         assert [q[0] for q in quarantined] == ["上海市人民政府办公厅", "失联县人民政府"]
         assert "HTTP 404" in quarantined[1][1]

@@ -17,7 +17,7 @@ from tasks.fetch.client import fetch_all
 from tasks.fetch.store import RawStore
 from tasks.load.parquet import publish, stage_year
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import build_frames, split_by_status
+from tasks.normalise.frames import build_frames, split_by_status, with_identity
 from tasks.runs import chunks
 from tasks.validate.expected import across_years_frame, within_year
 from tasks.validate.gate import consistency_gate, schema_gate
@@ -37,6 +37,7 @@ def ingest_whole_year(catalogue: str, data_dir: str, year: int, batch_size: int 
                  for x in r]
         unread += u
     frames = build_frames(read, unread)
+    frames["reports"] = with_identity(frames["reports"], targets)
     expected = across_years_frame(frames["reports"].filter(pl.col("error").is_null()), frames["requests"],
                                   frames["proactive"], published_last_year(dd, year))
     frames["checks"] = pl.concat([frames["checks"], expected])
