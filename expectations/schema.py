@@ -44,17 +44,18 @@ def _code_sets(template: str) -> dict[str, dict[str, list[str]]]:
     blocks = layouts.TABLE2_BLOCKS[template]
     return {
         "proactive": {"block": [b.code for b in blocks],
-                      "row": sorted({r for b in blocks for r in b.rows}),
-                      "column": sorted({c for b in blocks for c in b.columns})},
+                      "row_code": sorted({r for b in blocks for r in b.rows}),
+                      "column_code": sorted({c for b in blocks for c in b.columns})},
         # a group printed as one row (flag group_as_leaf) keeps its code: other_handling in fmt_2021
-        "requests": {"row": [*layouts.TABLE3_ROWS[template], *layouts.TABLE3_GROUPS[template]],
-                     "column": list(layouts.TABLE3_COLUMNS)},
-        "review_litigation": {"column": list(layouts.TABLE4_COLUMNS)},
+        "requests": {"row_code": [*layouts.TABLE3_ROWS[template], *layouts.TABLE3_GROUPS[template]],
+                     "column_code": list(layouts.TABLE3_COLUMNS)},
+        "review_litigation": {"column_code": list(layouts.TABLE4_COLUMNS)},
     }
 
 
-_KEYS = {"proactive": ["report_id", "block", "row", "column"], "requests": ["report_id", "row", "column"],
-         "review_litigation": ["report_id", "column"], "checks": ["report_id", "check_id", "scope"]}
+_KEYS = {"proactive": ["report_id", "block", "row_code", "column_code"],
+         "requests": ["report_id", "row_code", "column_code"],
+         "review_litigation": ["report_id", "column_code"], "checks": ["report_id", "check_id", "scope"]}
 _NOT_NULL = {"reports": ["report_id", "year", "organ", "source", "status"],
              "checks": ["check_id", "scope", "passed", "severity", "detail"]}
 CHECK_IDS = [*codes.STRICT_CHECKS, "E1", "E4", "E5"]
@@ -88,7 +89,8 @@ def schema_expectations(dataset: str, zone: str, year_range: tuple[int, int], te
         if zone == "curated":  # quarantine may hold the very negative counts that S6 caught
             if dataset == "proactive":
                 out.append(gxe.ExpectColumnValuesToBeBetween(
-                    column="value", min_value=0, row_condition='column!="items_change"', condition_parser="pandas"))
+                    column="value", min_value=0, row_condition='column_code!="items_change"',
+                    condition_parser="pandas"))
             else:
                 out.append(gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0))
     return out

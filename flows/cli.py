@@ -277,7 +277,7 @@ def _print_summaries(summaries: list[dict[str, Any]], data_dir: str) -> None:
         out.print(failures_table(failures))
     for year, f in failures if not terminal else []:  # a log gets each failure whole on one line
         out.print(f"{year} {f['stage']} {f['source']}: {f['reason']}", markup=False, soft_wrap=True)
-    out.print(f"datasets under {data_dir}/curated and {data_dir}/quarantine (Hive partitions year=YYYY)",
+    out.print(f"datasets under {data_dir}/curated and {data_dir}/quarantine (<dataset>/YYYY/part-0.parquet)",
               markup=False, soft_wrap=True)
 
 

@@ -183,7 +183,7 @@ def unchanged_summary(data_dir: DataDir, year: int, discovered: int, batches: li
               "published": last.get("published", 0)}
     failures = [f for b in batches for f in b.failures]
     listed = {f["source"] for f in failures}
-    path = data_dir.path("quarantine", "reports", f"year={year}", "part-0.parquet")
+    path = data_dir.published_file("quarantine", "reports", year)
     if data_dir.exists(path):
         table = pq.read_table(io.BytesIO(data_dir.read_bytes(path)), columns=["source", "failed_checks"])
         for source, failed in zip(table.column("source").to_pylist(), table.column("failed_checks").to_pylist(),

@@ -1,8 +1,11 @@
 """Polars schemas of the datasets of docs/contract.md §2: the one place their columns and dtypes live.
 
-`year` is the Hive partition key: it is in the frames (Int16) but not inside the Parquet files,
-so DuckDB and Polars read it from the `year=YYYY` directory names. Readers should pass
-`hive_types={'year': SMALLINT}` (DuckDB) or `hive_schema={'year': pl.Int16}` (Polars) to keep Int16.
+Each dataset is partitioned by reporting year into folders named by the year alone
+(`curated/reports/2024/part-0.parquet`), and `year` (Int16) is stored inside every file. Not Hive
+`year=2024` folders: a reader with Hive options then types `year` from the folder name instead
+(DuckDB BIGINT, pyarrow int32, pandas a category) and pyarrow/pandas refuse to merge it with the
+file's column; with plain folders every reader gets the file's Int16, with or without Hive
+options, and a filter on `year` still skips the other files by their statistics.
 
 Extension to the contract (README changelog): `reports.error` holds the reason a document could
 not be read at all (no tables, legacy template, fetch failure), for quarantined rows.
@@ -15,6 +18,12 @@ from typing import Final
 import polars as pl
 
 PARTITION_KEY: Final = "year"
+PART_FILE: Final = "part-0.parquet"  # one fixed-name file per dataset, zone and year
+
+
+def partition_dir(year: int) -> str:
+    """The folder of one reporting year inside a dataset's folder: `2024`."""
+    return f"{year:04d}"
 STATUS_CURATED: Final = "curated"
 STATUS_QUARANTINED: Final = "quarantined"
 
@@ -43,8 +52,8 @@ PROACTIVE: Final = pl.Schema({
     "report_id": pl.String,
     "year": pl.Int16,
     "block": pl.String,
-    "row": pl.String,
-    "column": pl.String,
+    "row_code": pl.String,
+    "column_code": pl.String,
     "value": pl.Float64,
     "unit": pl.String,
     "raw": pl.String,
@@ -53,8 +62,8 @@ PROACTIVE: Final = pl.Schema({
 REQUESTS: Final = pl.Schema({
     "report_id": pl.String,
     "year": pl.Int16,
-    "row": pl.String,
-    "column": pl.String,
+    "row_code": pl.String,
+    "column_code": pl.String,
     "value": pl.Int64,
     "raw": pl.String,
     "flags": pl.List(pl.String),
@@ -62,7 +71,7 @@ REQUESTS: Final = pl.Schema({
 REVIEW_LITIGATION: Final = pl.Schema({
     "report_id": pl.String,
     "year": pl.Int16,
-    "column": pl.String,
+    "column_code": pl.String,
     "value": pl.Int64,
     "raw": pl.String,
     "flags": pl.List(pl.String),

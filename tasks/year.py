@@ -46,15 +46,13 @@ class YearResult:
     docs: str | None = None
 
 
-def _published_file(data_dir: DataDir, zone: str, dataset: str, year: int) -> str:
-    return data_dir.path(zone, dataset, f"year={year}", PART_FILE)
 
 
 def _read_published(data_dir: DataDir, dataset: str, year: int, columns: list[str],
                     filters: list[tuple[str, str, Any]] | None = None) -> pl.DataFrame:
     frames = []
     for zone in schemas.ZONES.values():
-        path = _published_file(data_dir, zone, dataset, year)
+        path = data_dir.published_file(zone, dataset, year)
         if data_dir.exists(path):
             table = pq.read_table(io.BytesIO(data_dir.read_bytes(path)), columns=columns, filters=filters)
             frames.append(pl.from_arrow(table))
@@ -68,10 +66,11 @@ def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     organs = _read_published(data_dir, "reports", year - 1, ["report_id", "organ"])
     if organs.height == 0:
         return pl.DataFrame(schema=LAST_YEAR)
-    requests = _read_published(data_dir, "requests", year - 1, ["report_id", "row", "column", "value"],
-                               [("row", "=", "carried_forward")]).join(organs, on="report_id")
-    proactive = _read_published(data_dir, "proactive", year - 1, ["report_id", "block", "row", "column", "value"],
-                                [("column", "=", "in_force")]).join(organs, on="report_id")
+    requests = _read_published(data_dir, "requests", year - 1, ["report_id", "row_code", "column_code", "value"],
+                               [("row_code", "=", "carried_forward")]).join(organs, on="report_id")
+    proactive = _read_published(data_dir, "proactive", year - 1,
+                                ["report_id", "block", "row_code", "column_code", "value"],
+                                [("column_code", "=", "in_force")]).join(organs, on="report_id")
     return last_year_index(requests, proactive)
 
 
@@ -101,7 +100,7 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozense
     data_dir.makedirs(expected_path.rsplit("/", 1)[0])
     reports: list[pl.DataFrame] = []
     with data_dir.fs.open_output_stream(expected_path) as stream, \
-            pq.ParquetWriter(stream, _arrow_schema("checks", keep_year=True), compression="zstd") as writer:
+            pq.ParquetWriter(stream, _arrow_schema("checks"), compression="zstd") as writer:
 
         def checks() -> Iterator[pl.DataFrame]:
             for part in parts:
@@ -110,10 +109,10 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozense
                 yield read_part(data_dir, part, "checks")
                 expected = across_years_frame(
                     part_reports.filter(pl.col("error").is_null()),
-                    read_part(data_dir, part, "requests").filter(pl.col("row") == "carried_over"),
+                    read_part(data_dir, part, "requests").filter(pl.col("row_code") == "carried_over"),
                     read_part(data_dir, part, "proactive").filter(pl.col("block") == "art20_1"), last)
                 if expected.height:
-                    writer.write_table(expected.to_arrow().cast(_arrow_schema("checks", keep_year=True)))
+                    writer.write_table(expected.to_arrow().cast(_arrow_schema("checks")))
                     yield expected
 
         consistency = ConsistencyResult()
@@ -126,9 +125,8 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozense
     return YearResult(final, consistency, used), expected_path, gx
 
 
-def _arrow_schema(dataset: str, keep_year: bool = False) -> pa.Schema:
-    frame = pl.DataFrame(schema=schemas.DATASETS[dataset])
-    return (frame if keep_year else frame.drop(schemas.PARTITION_KEY)).to_arrow().schema
+def _arrow_schema(dataset: str) -> pa.Schema:
+    return pl.DataFrame(schema=schemas.DATASETS[dataset]).to_arrow().schema
 
 
 def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: str,
@@ -136,7 +134,7 @@ def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResu
     """Pass 2: every dataset streamed part by part into its zone's staging file, schema suites per chunk.
 
     The reports dataset is the gate's table (final status); the checks dataset gets E1/E5 appended.
-    Files are the published layout's (`<zone>/<dataset>/year=YYYY/part-0.parquet`), staged under
+    Files are the published layout's (`<zone>/<dataset>/<YYYY>/part-0.parquet`), staged under
     `_staging/<year>-<id>/` and published by `tasks.load.parquet.publish` in one journalled step.
     """
     run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"
@@ -158,11 +156,11 @@ def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResu
         writers: dict[str, pq.ParquetWriter] = {}
         streams: dict[str, Any] = {}
         for zone in schemas.ZONES.values():
-            staged = data_dir.path("_staging", run_id, zone, dataset, f"year={year}", PART_FILE)
+            staged = data_dir.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
             data_dir.makedirs(staged.rsplit("/", 1)[0])
             streams[zone] = data_dir.fs.open_output_stream(staged)
             writers[zone] = pq.ParquetWriter(streams[zone], _arrow_schema(dataset), compression="zstd")
-            moves.append((staged, data_dir.path(zone, dataset, f"year={year}", PART_FILE)))
+            moves.append((staged, data_dir.published_file(zone, dataset, year)))
             rows[f"{zone}/{dataset}"] = 0
         try:
             for zone, ids in zone_ids.items():
@@ -172,8 +170,7 @@ def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResu
                                      .filter(pl.col(schemas.PARTITION_KEY) == year) for f in source()):
                     problems += schema_gate_chunk(zone, dataset, chunk, templates, year_range, gx, label=f"_{label}")
                     label += 1
-                    writers[zone].write_table(chunk.drop(schemas.PARTITION_KEY).to_arrow().cast(
-                        _arrow_schema(dataset)))
+                    writers[zone].write_table(chunk.to_arrow().cast(_arrow_schema(dataset)))
                     rows[f"{zone}/{dataset}"] += chunk.height
         finally:
             for zone in writers:

@@ -226,7 +226,7 @@ def test_strict_exits_1_when_reports_were_quarantined_and_progress_is_plain_line
     (line,) = [x for x in result.stdout.splitlines() if "002_hequ_2020.txt" in x]
     assert line.startswith("2020 validate 002_hequ_2020.txt: S2[total]: 总计 column")
     assert line.endswith("S3[other_handling]: row other_handling: 总计 blank while 自然人 = 3")
-    assert (tmp_path / "out" / "curated" / "reports" / "year=2020").is_dir()
+    assert (tmp_path / "out" / "curated" / "reports" / "2020" / "part-0.parquet").is_file()
 
 
 def test_the_failures_table_wraps_reasons_without_cutting_words() -> None:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from tasks import schemas
 from tasks.load.storage import DataDir
 
-PART_FILE = "part-0.parquet"
+PART_FILE = schemas.PART_FILE
 JOURNAL = "PUBLISH.json"
 
 
@@ -38,7 +38,7 @@ class StagedYear:
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(frame.drop(schemas.PARTITION_KEY).to_arrow(), buf, compression="zstd")
+    pq.write_table(frame.to_arrow(), buf, compression="zstd")
     return buf.getvalue()
 
 
@@ -54,9 +54,9 @@ def stage_year(data_dir: DataDir, zones: dict[str, dict[str, pl.DataFrame]], yea
             frame = frame.filter(pl.col(schemas.PARTITION_KEY) == year)
             if frame.schema != schema:
                 raise TypeError(f"{zone}/{dataset}: schema {dict(frame.schema)} is not {dict(schema)}")
-            staged = data_dir.path("_staging", run_id, zone, dataset, f"year={year}", PART_FILE)
+            staged = data_dir.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
             data_dir.write_bytes(staged, _parquet_bytes(frame))
-            moves.append((staged, data_dir.path(zone, dataset, f"year={year}", PART_FILE)))
+            moves.append((staged, data_dir.published_file(zone, dataset, year)))
             rows[f"{zone}/{dataset}"] = frame.height
     return StagedYear(run_id, year, tuple(moves), rows)
 
@@ -110,13 +110,38 @@ def recover(data_dir: DataDir, year: int | None = None) -> list[str]:
     return notes
 
 
+LEGACY_PREFIX = "year="  # 0.3 and before: Hive folders, `year` only in the folder name
+
+
+def migrate_legacy_layout(data_dir: DataDir, year: int) -> list[str]:
+    """Move one year published in the 0.3 layout (`<dataset>/year=YYYY/`, no `year` in the file) to
+    the current one (`<dataset>/YYYY/`, `year` inside): each file rewritten whole, then the old
+    folder removed. A year already in the new layout is left alone; a rerun finishes a crashed move."""
+    notes = []
+    for zone in schemas.ZONES.values():
+        for dataset in schemas.DATASETS:
+            legacy = data_dir.path(zone, dataset, f"{LEGACY_PREFIX}{year}")
+            old = f"{legacy}/{PART_FILE}"
+            if not data_dir.exists(old):
+                data_dir.delete_dir(legacy)
+                continue
+            new = data_dir.published_file(zone, dataset, year)
+            if not data_dir.exists(new):
+                frame = pl.from_arrow(pq.read_table(io.BytesIO(data_dir.read_bytes(old))))
+                frame = frame.with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY))
+                data_dir.write_bytes(new, _parquet_bytes(frame.select(schemas.DATASETS[dataset].names())
+                                                         .cast(dict(schemas.DATASETS[dataset]))))
+            data_dir.delete_dir(legacy)
+            notes.append(f"moved {zone}/{dataset}/{LEGACY_PREFIX}{year} to {zone}/{dataset}/{year} (year inside)")
+    return notes
+
+
 def read_dataset(data_dir: DataDir, zone: str, dataset: str) -> pl.DataFrame:
     """Every published year of one dataset (for tests, E1 and BI-style reads)."""
     frames = []
     for part in data_dir.listdir(data_dir.path(zone, dataset)):
-        year = int(part.rstrip("/").rsplit("year=", 1)[-1])
         table = pq.read_table(io.BytesIO(data_dir.read_bytes(f"{part}/{PART_FILE}")))
-        frames.append(pl.from_arrow(table).with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY)))
+        frames.append(pl.from_arrow(table))
     schema = schemas.DATASETS[dataset]
     if not frames:
         return pl.DataFrame(schema=schema)

@@ -1,7 +1,7 @@
 """The data directory as a pyarrow filesystem: a local path, `file://…`, or any fsspec URL (s3://, memory://).
 
 Every path the pipeline writes is built here (`DataDir.path`), so the layout of docs/contract.md §2 has
-one home:  raw/ · curated/<dataset>/year=YYYY/ · quarantine/<dataset>/year=YYYY/ · docs/ ·
+one home:  raw/ · curated/<dataset>/YYYY/ · quarantine/<dataset>/YYYY/ · docs/ ·
 _staging/<run>/ (outside every published root: DuckDB and Polars would read stray files inside it).
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from tasks.errors import SettingsError, XxgkError
+from tasks.schemas import PART_FILE, partition_dir
 
 # Object stores whose fsspec driver the package offers as an extra (pyproject.toml).
 _EXTRAS = {"s3": "s3", "s3a": "s3"}
@@ -54,7 +55,11 @@ class DataDir:
         return "/".join([self.root.rstrip("/"), *parts]) if self.root != "/" else "/" + "/".join(parts)
 
     def partition(self, zone: str, dataset: str, year: int) -> str:
-        return self.path(zone, dataset, f"year={year}")
+        return self.path(zone, dataset, partition_dir(year))
+
+    def published_file(self, zone: str, dataset: str, year: int) -> str:
+        """Where one year of one dataset of one zone is published: `<zone>/<dataset>/<YYYY>/part-0.parquet`."""
+        return self.path(zone, dataset, partition_dir(year), PART_FILE)
 
     def exists(self, path: str) -> bool:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound

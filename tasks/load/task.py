@@ -8,14 +8,20 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.batches import prune_batches
-from tasks.load.parquet import StagedYear, discard, publish, recover
+from tasks.load.parquet import StagedYear, discard, migrate_legacy_layout, publish, recover
 from tasks.load.storage import DataDir
 from tasks.year import YearResult, gate_year, stage_parts
 
 
 @task(name="recover-staging", cache_policy=NO_CACHE)
 def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
-    return recover(DataDir(data_dir), year)
+    """Finish or discard this year's interrupted publishes; move this year and the last (E1 reads it)
+    out of the 0.3 layout if they are still in it."""
+    dd = DataDir(data_dir)
+    notes = recover(dd, year)
+    for y in ([year - 1, year] if year is not None else []):
+        notes += migrate_legacy_layout(dd, y)
+    return notes
 
 
 @task(name="gate-year", task_run_name="gate-{year}", cache_policy=NO_CACHE, persist_result=False)

@@ -73,14 +73,14 @@ def build_frames(read: list[ReadReport], unread: list[UnreadDocument]) -> dict[s
             "failed_checks": list(r.failed_checks), "error": None,
         })
         for c in r.report.table2:
-            proactive.append({**base, "block": c.block, "row": c.row, "column": c.column,
+            proactive.append({**base, "block": c.block, "row_code": c.row, "column_code": c.column,
                               "value": None if c.value is None else float(c.value), "unit": c.unit,
                               "raw": c.raw, "flags": list(c.flags)})
         for c in r.report.table3:
-            requests.append({**base, "row": c.row, "column": c.column, "value": c.value, "raw": c.raw,
+            requests.append({**base, "row_code": c.row, "column_code": c.column, "value": c.value, "raw": c.raw,
                              "flags": list(c.flags)})
         for c in r.report.table4:
-            review.append({**base, "column": c.column, "value": c.value, "raw": c.raw, "flags": list(c.flags)})
+            review.append({**base, "column_code": c.column, "value": c.value, "raw": c.raw, "flags": list(c.flags)})
         for k in r.report.checks:
             checks.append({**base, "check_id": k.id, "scope": k.scope,
                            "lhs": None if k.lhs is None else float(k.lhs),

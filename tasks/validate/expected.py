@@ -51,12 +51,12 @@ def last_year_index(requests: pl.DataFrame, proactive: pl.DataFrame) -> pl.DataF
     `requests` and `proactive` are last year's published rows joined with their organ. An organ
     that published twice keeps its last report's values.
     """
-    carried = requests.filter(pl.col("row") == CARRIED_FORWARD).select(
-        "organ", pl.lit(CARRIED_FORWARD).alias("kind"), pl.col("column").alias("key"),
+    carried = requests.filter(pl.col("row_code") == CARRIED_FORWARD).select(
+        "organ", pl.lit(CARRIED_FORWARD).alias("kind"), pl.col("column_code").alias("key"),
         pl.col("value").cast(pl.Float64))
-    in_force = proactive.filter((pl.col("block") == "art20_1") & (pl.col("column") == IN_FORCE)
-                                & pl.col("row").is_in(E5_ROWS)).select(
-        "organ", pl.lit(IN_FORCE).alias("kind"), pl.col("row").alias("key"), "value")
+    in_force = proactive.filter((pl.col("block") == "art20_1") & (pl.col("column_code") == IN_FORCE)
+                                & pl.col("row_code").is_in(E5_ROWS)).select(
+        "organ", pl.lit(IN_FORCE).alias("kind"), pl.col("row_code").alias("key"), "value")
     both = pl.concat([carried, in_force]).cast(dict(LAST_YEAR))
     return both.unique(["organ", "kind", "key"], keep="last", maintain_order=True)
 
@@ -75,40 +75,42 @@ def across_years_frame(reports: pl.DataFrame, requests: pl.DataFrame, proactive:
     rows (only carried_over and art20_1 are read). An organ without last year's values gets none.
     """
     ids = reports.select("report_id", "year", "organ", "template")
-    carried = last.filter(pl.col("kind") == CARRIED_FORWARD).select("organ", pl.col("key").alias("column"),
+    carried = last.filter(pl.col("kind") == CARRIED_FORWARD).select("organ", pl.col("key").alias("column_code"),
                                                                     pl.col("value").alias("before"))
     organs_with_last = carried.select("organ").unique()
-    columns = pl.DataFrame({"column": list(layouts.TABLE3_COLUMNS)}).with_row_index("order")
-    now = requests.filter(pl.col("row") == "carried_over").select("report_id", "column",
+    columns = pl.DataFrame({"column_code": list(layouts.TABLE3_COLUMNS)}).with_row_index("order")
+    now = requests.filter(pl.col("row_code") == "carried_over").select("report_id", "column_code",
                                                                    pl.col("value").cast(pl.Float64).alias("now"))
     e1 = (ids.join(organs_with_last, on="organ").join(columns, how="cross")
-          .join(now, on=["report_id", "column"], how="left")
-          .join(carried, on=["organ", "column"], how="left")
+          .join(now, on=["report_id", "column_code"], how="left")
+          .join(carried, on=["organ", "column_code"], how="left")
           .filter(pl.col("now").is_not_null() | pl.col("before").is_not_null())
           .with_columns(lhs=pl.col("now").fill_null(0), rhs=pl.col("before").fill_null(0))
-          .select("report_id", "year", pl.lit("E1").alias("check_id"), pl.col("column").alias("scope"),
+          .select("report_id", "year", pl.lit("E1").alias("check_id"), pl.col("column_code").alias("scope"),
                   "lhs", "rhs", (pl.col("lhs") == pl.col("rhs")).alias("passed"), "order",
-                  pl.format("{}: 上年结转 {} vs last year's 结转下年度 {}", "column", _g(pl.col("lhs")),
+                  pl.format("{}: 上年结转 {} vs last year's 结转下年度 {}", "column_code", _g(pl.col("lhs")),
                             _g(pl.col("rhs"))).alias("detail")))
 
-    in_force = last.filter(pl.col("kind") == IN_FORCE).select("organ", pl.col("key").alias("row"),
+    in_force = last.filter(pl.col("kind") == IN_FORCE).select("organ", pl.col("key").alias("row_code"),
                                                               pl.col("value").alias("before"))
-    art20_1 = (proactive.filter((pl.col("block") == "art20_1") & pl.col("row").is_in(E5_ROWS))
-               .pivot(on="column", index=["report_id", "row"], values="value", aggregate_function="first")
-               if proactive.height else pl.DataFrame(schema={"report_id": pl.String, "row": pl.String}))
+    art20_1 = (proactive.filter((pl.col("block") == "art20_1") & pl.col("row_code").is_in(E5_ROWS))
+               .pivot(on="column_code", index=["report_id", "row_code"], values="value", aggregate_function="first")
+               if proactive.height else pl.DataFrame(schema={"report_id": pl.String, "row_code": pl.String}))
     for col in ("issued", "repealed", IN_FORCE):
         if col not in art20_1.columns:
             art20_1 = art20_1.with_columns(pl.lit(None, pl.Float64).alias(col))
     rhs = pl.col("before") + pl.col("issued").fill_null(0) - pl.col("repealed").fill_null(0)
     e5 = (ids.filter(pl.col("template") == codes.FMT_2021)
-          .join(art20_1, on="report_id").join(in_force, on=["organ", "row"])
+          .join(art20_1, on="report_id").join(in_force, on=["organ", "row_code"])
           .filter(pl.col(IN_FORCE).is_not_null() & pl.col("before").is_not_null())
           .with_columns(pl.col(IN_FORCE).cast(pl.Float64).alias("lhs"), rhs.cast(pl.Float64).alias("rhs"),
-                        (pl.col("row").replace_strict({r: i for i, r in enumerate(E5_ROWS)}, return_dtype=pl.UInt32)
+                        (pl.col("row_code").replace_strict({r: i for i, r in enumerate(E5_ROWS)},
+                                                           return_dtype=pl.UInt32)
                          + len(layouts.TABLE3_COLUMNS)).alias("order"))
-          .select("report_id", "year", pl.lit("E5").alias("check_id"), pl.format("art20_1.{}", "row").alias("scope"),
+          .select("report_id", "year", pl.lit("E5").alias("check_id"),
+                  pl.format("art20_1.{}", "row_code").alias("scope"),
                   "lhs", "rhs", (pl.col("lhs") == pl.col("rhs")).alias("passed"), "order",
-                  pl.format("{}: 现行有效 {} vs last year's {} + 制发 {} − 废止 {} = {}", "row", _g(pl.col("lhs")),
+                  pl.format("{}: 现行有效 {} vs last year's {} + 制发 {} − 废止 {} = {}", "row_code", _g(pl.col("lhs")),
                             _g(pl.col("before")), _g(pl.col("issued").fill_null(0)),
                             _g(pl.col("repealed").fill_null(0)), _g(pl.col("rhs"))).alias("detail")))
     out = pl.concat([e1.cast({"order": pl.UInt32}), e5.cast({"order": pl.UInt32})], how="vertical_relaxed")

@@ -116,11 +116,12 @@ def test_schema_break_wrong_dtype_is_named() -> None:
 def test_schema_break_unknown_code_is_named_with_samples() -> None:
     zones = _zones()
     zones["curated"]["requests"] = zones["curated"]["requests"].with_columns(
-        pl.when(pl.col("row") == "granted").then(pl.lit("granted_typo")).otherwise(pl.col("row")).alias("row"))
+        pl.when(pl.col("row_code") == "granted").then(pl.lit("granted_typo")).otherwise(pl.col("row_code"))
+        .alias("row_code"))
     problems, _ = schema_gate(zones, (2019, 2022))
     assert len(problems) == 2  # one per template version present in the batch
     assert problems[0].startswith("curated/requests (fmt_2019 reports): expect_column_values_to_be_in_set "
-                                  "failed on column 'row'")
+                                  "failed on column 'row_code'")
     assert all("granted_typo" in p for p in problems)
 
 
@@ -129,10 +130,10 @@ def test_schema_break_2021_row_in_a_2019_report_and_year_out_of_range() -> None:
     req = zones["curated"]["requests"]
     rid_2019 = report_id("000_baotou_2020.txt")
     zones["curated"]["requests"] = req.with_columns(
-        pl.when((pl.col("report_id") == rid_2019) & (pl.col("row") == "other_handling"))
-        .then(pl.lit("other_no_correction")).otherwise(pl.col("row")).alias("row"))
+        pl.when((pl.col("report_id") == rid_2019) & (pl.col("row_code") == "other_handling"))
+        .then(pl.lit("other_no_correction")).otherwise(pl.col("row_code")).alias("row_code"))
     problems, _ = schema_gate(zones, (2021, 2022))
-    assert any("column 'row'" in p and "other_no_correction" in p for p in problems)
+    assert any("column 'row_code'" in p and "other_no_correction" in p for p in problems)
     assert any("expect_column_values_to_be_between failed on column 'year'" in p for p in problems)
 
 
@@ -140,10 +141,10 @@ def test_negative_count_in_curated_is_a_schema_failure_but_items_change_may_be_n
     zones = _zones()
     pro = zones["curated"]["proactive"]
     zones["curated"]["proactive"] = pro.with_columns(
-        pl.when(pl.col("column") == "items_change").then(pl.lit(-5.0)).otherwise(pl.col("value")).alias("value"))
+        pl.when(pl.col("column_code") == "items_change").then(pl.lit(-5.0)).otherwise(pl.col("value")).alias("value"))
     assert schema_gate(zones, (2019, 2022))[0] == []
     zones["curated"]["proactive"] = pro.with_columns(
-        pl.when(pl.col("column") == "decisions").then(pl.lit(-5.0)).otherwise(pl.col("value")).alias("value"))
+        pl.when(pl.col("column_code") == "decisions").then(pl.lit(-5.0)).otherwise(pl.col("value")).alias("value"))
     problems = schema_gate(zones, (2019, 2022))[0]
     assert len(problems) == 2 and all("between failed on column 'value'" in p and "-5.0" in p for p in problems)
 

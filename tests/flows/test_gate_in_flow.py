@@ -65,11 +65,11 @@ def test_a_schema_break_publishes_nothing_and_fails_the_run(tmp_path: Path, monk
     def unknown_code(read, unread):  # type: ignore[no-untyped-def]
         frames = real(read, unread)
         frames["review_litigation"] = frames["review_litigation"].with_columns(
-            pl.col("column").str.replace("review_upheld", "review_kept"))
+            pl.col("column_code").str.replace("review_upheld", "review_kept"))
         return frames
 
     monkeypatch.setattr(batches_module, "build_frames", unknown_code)
-    with pytest.raises(PublishError, match=r"schema suites failed.*review_litigation.*'column'.*review_kept"):
+    with pytest.raises(PublishError, match=r"schema suites failed.*review_litigation.*'column_code'.*review_kept"):
         ingest_module.ingest(year=2020, catalogue=CATALOGUE, data_dir=str(out))
     assert _files(out) == before
 

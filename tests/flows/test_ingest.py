@@ -124,14 +124,14 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         quarantined = _q(out, f"select organ, error from {reports % 'quarantine'} order by organ")
         assert [q[0] for q in quarantined] == ["上海市人民政府办公厅", "失联县人民政府"]
         assert "HTTP 404" in quarantined[1][1]
-        assert [p.name for p in sorted((out / "curated" / "requests").iterdir())] == ["year=2021"]
+        assert [p.name for p in sorted((out / "curated" / "requests").iterdir())] == ["2021"]
         cell = _q(out, "select r.value, r.raw from read_parquet('{d}/curated/requests/*/*.parquet', "
                        "hive_partitioning=true) r join read_parquet('{d}/curated/reports/*/*.parquet', "
                        "hive_partitioning=true) m using (report_id) where m.organ = '杭州市西湖区人民政府' "
-                       "and r.row = 'other_misc' and r.column = 'total'")
+                       "and r.row_code = 'other_misc' and r.column_code = 'total'")
         assert cell == [(6, "6")]
         fee = _q(out, "select value, unit from read_parquet('{d}/curated/proactive/*/*.parquet', "
-                      "hive_partitioning=true) where \"column\" = 'fee_amount_wan' order by value")
+                      "hive_partitioning=true) where column_code = 'fee_amount_wan' order by value")
         assert (12.5, "万元") in fee
         assert _q(out, "select count(*) from read_parquet('{d}/curated/requests/*/*.parquet', "
                        "hive_partitioning=true)") == [(161 + 2 * 175 + 182,)]  # the Shanghai page keeps the 2019 table
@@ -181,4 +181,4 @@ def test_ingest_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         assert not list((out / "_staging").iterdir())
         assert _q(out, f"select count(*), count(distinct report_id) from {reports % 'curated'}") == [(4, 4)]
         assert (99.0, "万元") in _q(out, "select value, unit from read_parquet('{d}/curated/proactive/*/*.parquet', "
-                                         "hive_partitioning=true) where \"column\" = 'fee_amount_wan'")
+                                         "hive_partitioning=true) where column_code = 'fee_amount_wan'")

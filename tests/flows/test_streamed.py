@@ -22,8 +22,8 @@ from tests.flows.whole_year import ingest_whole_year
 
 pytestmark = pytest.mark.usefixtures("prefect_backend")
 
-KEYS = {"reports": ["report_id"], "proactive": ["report_id", "block", "row", "column"],
-        "requests": ["report_id", "row", "column"], "review_litigation": ["report_id", "column"],
+KEYS = {"reports": ["report_id"], "proactive": ["report_id", "block", "row_code", "column_code"],
+        "requests": ["report_id", "row_code", "column_code"], "review_litigation": ["report_id", "column_code"],
         "checks": ["report_id", "check_id", "scope"]}
 
 

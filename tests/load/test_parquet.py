@@ -28,20 +28,67 @@ def _zones(*names: str) -> dict[str, dict[str, pl.DataFrame]]:
     return split_by_status(build_frames(read, []))
 
 
-def test_publish_writes_hive_partitions_readable_by_duckdb_and_polars(tmp_path: Path) -> None:
+def test_publish_writes_a_folder_per_year_with_year_inside(tmp_path: Path) -> None:
     dd = DataDir(str(tmp_path))
     staged = stage_year(dd, _zones("000_baotou_2020.txt", "002_hequ_2020.txt"), 2020)
     assert not (tmp_path / "curated").exists(), "nothing is live before publish"
     publish(dd, staged)
     assert not list((tmp_path / "_staging").iterdir())
-    rows = duckdb.sql(f"select year, count(*) from read_parquet('{tmp_path}/curated/requests/*/*.parquet', "
-                      "hive_partitioning=true, hive_types={'year': SMALLINT}) group by 1").fetchall()
+    assert (tmp_path / "curated" / "requests" / "2020" / "part-0.parquet").is_file()
+    rows = duckdb.sql(f"select year, count(*) from read_parquet('{tmp_path}/curated/requests/*/*.parquet') "
+                      "group by 1").fetchall()
     assert rows == [(2020, 161)]
-    frame = pl.scan_parquet(tmp_path / "quarantine" / "reports", hive_partitioning=True,
-                            hive_schema={"year": pl.Int16}).collect()
+    frame = pl.read_parquet(tmp_path / "quarantine" / "reports")
     assert frame["organ"].to_list() == ["河曲县人民政府办公室"] and frame["year"].dtype == pl.Int16
     assert frame["failed_checks"].to_list() == [["S2", "S3"]]
     assert read_dataset(dd, "curated", "reports").schema == schemas.REPORTS
+
+
+def test_year_is_the_same_int16_in_every_reader_with_or_without_hive_options(tmp_path: Path) -> None:
+    """DuckDB, Polars, pandas and pyarrow.dataset, each with and without Hive partitioning."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    dd = DataDir(str(tmp_path))
+    publish(dd, stage_year(dd, _zones("000_baotou_2020.txt"), 2020))
+    publish(dd, stage_year(dd, _zones("012_hangzhou_2021.html"), 2021))
+    folder, files = tmp_path / "curated" / "reports", f"{tmp_path}/curated/reports/*/*.parquet"
+    seen: dict[str, object] = {}
+    for hive in ("", ", hive_partitioning=true", ", hive_partitioning=false"):
+        query = f"select distinct typeof(year) from read_parquet('{files}'{hive})"
+        seen[f"duckdb{hive}"] = duckdb.sql(query).fetchall()
+    for option in ({}, {"hive_partitioning": True}, {"hive_partitioning": False}):
+        seen[f"polars {option}"] = pl.read_parquet(folder, **option).schema["year"]
+        seen[f"polars scan {option}"] = pl.scan_parquet(files, **option).collect_schema()["year"]
+    for option in ({}, {"partitioning": "hive"}):
+        seen[f"pyarrow {option}"] = pads.dataset(folder, format="parquet", **option).schema.field("year").type
+        seen[f"pandas {option}"] = pd.read_parquet(folder, **option)["year"].dtype
+    assert seen == {k: ([("SMALLINT",)] if k.startswith("duckdb") else pl.Int16 if k.startswith("polars")
+                        else pa.int16() if k.startswith("pyarrow") else "int16") for k in seen}, seen
+    assert sorted(pd.read_parquet(folder)["year"].tolist()) == [2020, 2021]
+
+
+def test_a_year_in_the_old_hive_layout_is_moved(tmp_path: Path) -> None:
+    """0.3 published `<dataset>/year=YYYY/part-0.parquet` without `year` in the file."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from tasks.load.parquet import migrate_legacy_layout
+
+    dd = DataDir(str(tmp_path))
+    for zone, frames in _zones("000_baotou_2020.txt", "002_hequ_2020.txt").items():
+        for dataset, frame in frames.items():
+            buf = io.BytesIO()
+            pq.write_table(frame.drop("year").to_arrow(), buf)
+            dd.write_bytes(dd.path(zone, dataset, "year=2020", "part-0.parquet"), buf.getvalue())
+    notes = migrate_legacy_layout(dd, 2020)
+    assert len(notes) == 2 * len(schemas.DATASETS)
+    assert not list(tmp_path.glob("*/*/year=*"))
+    assert read_dataset(dd, "quarantine", "reports")["organ"].to_list() == ["河曲县人民政府办公室"]
+    assert read_dataset(dd, "curated", "requests")["year"].unique().to_list() == [2020]
+    assert migrate_legacy_layout(dd, 2020) == []  # nothing left to move
 
 
 def test_republishing_a_year_replaces_it(tmp_path: Path) -> None:
