@@ -58,7 +58,7 @@ def plain_pipeline(catalogue: str, data_dir: str, year: int) -> float:
     frames = build_frames(add_expected_checks(read, req, pro), unread)
     result, gx = consistency_gate(frames["checks"], docs_dir="docs")
     failing = {rid: [f.check_id for f in fs] for rid, fs in result.failing_reports().items()}
-    reports, _ = apply_gate(frames["reports"], failing, frozenset())
+    reports, _ = apply_gate(frames["reports"], failing, {})
     zones = split_by_status({**frames, "reports": reports})
     problems, gx = schema_gate(zones, (year, year), gx)
     assert not problems, problems

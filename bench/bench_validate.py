@@ -55,7 +55,7 @@ def main() -> None:
         result, gx = consistency_gate(frames["checks"])
         t1 = time.perf_counter()
         failing = {rid: [f.check_id for f in fs] for rid, fs in result.failing_reports().items()}
-        reports, _ = apply_gate(frames["reports"], failing, frozenset())
+        reports, _ = apply_gate(frames["reports"], failing, {})
         problems, _ = schema_gate(split_by_status({**frames, "reports": reports}), (2019, 2022), gx)
         t2 = time.perf_counter()
         cells = sum(frames[d].height for d in ("proactive", "requests", "review_litigation"))

@@ -58,7 +58,7 @@ from tasks.settings import (
     FetchSettings,
     fetch_settings,
 )
-from tasks.validate.overrides import load_overrides, released_pairs
+from tasks.validate.overrides import Releases, load_overrides, released_pairs
 from tasks.validate.route import publish_refusal, quarantine_rate
 
 # Batches submitted at once: enough to keep every reader process busy while the next batch fetches.
@@ -123,7 +123,7 @@ def ingest(year: int | None = None, catalogue: str = DEFAULT_CATALOGUE, data_dir
                               min_reports_for_rate, settings, dask_address, republish)
 
 
-def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, released: frozenset[tuple[str, str]],
+def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, released: Releases,
                    max_quarantine_rate: float, min_reports_for_rate: int, settings: FetchSettings,
                    dask_address: str | None = None, republish: bool = False) -> dict[str, Any]:
     logger = get_run_logger()

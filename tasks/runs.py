@@ -22,6 +22,7 @@ from tasks.catalogue import Target
 from tasks.errors import SettingsError
 from tasks.load.storage import DataDir
 from tasks.validate.gate import ConsistencyResult
+from tasks.validate.overrides import Releases
 from tasks.year import YearResult
 
 T = TypeVar("T")
@@ -152,14 +153,14 @@ def read_state(data_dir: DataDir, year: int) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
-def publish_inputs(parts: list[str], released: frozenset[tuple[str, str]], year_range: tuple[int, int],
+def publish_inputs(parts: list[str], released: Releases, year_range: tuple[int, int],
                    last_year_run: str | None) -> str:
     """Hash of everything a published year is made of: its batches' parts (content hashes and the
     extractor's code are in their names), the reviewed releases, the catalogue's year range and
     last year's published run (E1/E5). Equal to the last publish's → the year is already published."""
     digest = hashlib.sha256()
-    for item in (*sorted(p.rsplit("/", 1)[-1] for p in parts), *sorted(f"{r}|{c}" for r, c in released),
-                 f"{year_range}", f"{last_year_run}"):
+    releases = sorted(f"{r}|{c}|{note}" for (r, c), note in released.items())
+    for item in (*sorted(p.rsplit("/", 1)[-1] for p in parts), *releases, f"{year_range}", f"{last_year_run}"):
         digest.update(item.encode() + b"\n")
     return digest.hexdigest()
 

@@ -46,6 +46,7 @@ REPORTS: Final = pl.Schema({
     "fetched_at": pl.Datetime("us", "UTC"),
     "status": pl.String,
     "failed_checks": pl.List(pl.String),
+    "released": pl.List(pl.String),  # failed relations a reviewer released (data/overrides.csv), with the note
     "error": pl.String,
 })
 PROACTIVE: Final = pl.Schema({

@@ -29,6 +29,7 @@ from tasks.load.parquet import PART_FILE, StagedYear
 from tasks.load.storage import DataDir
 from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_index
 from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema_gate_chunk
+from tasks.validate.overrides import Releases
 from tasks.validate.route import apply_gate
 
 CHUNK_ROWS: Final = 100_000  # rows per Great Expectations validation: GX copies each chunk several times
@@ -88,7 +89,7 @@ def _chunks(frames: Iterator[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[
         yield pl.concat(buffer)
 
 
-def gate_year(data_dir: DataDir, year: int, parts: list[str], released: frozenset[tuple[str, str]],
+def gate_year(data_dir: DataDir, year: int, parts: list[str], released: Releases,
               gx: Any | None = None) -> tuple[YearResult, str, Any]:
     """Pass 1: the consistency suites over every part's checks and its E1/E5; each report's status.
 

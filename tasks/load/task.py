@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.batches import prune_batches
 from tasks.load.parquet import StagedYear, discard, migrate_legacy_layout, publish, recover
 from tasks.load.storage import DataDir
+from tasks.validate.overrides import Releases
 from tasks.year import YearResult, gate_year, stage_parts
 
 
@@ -25,7 +26,7 @@ def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
 
 
 @task(name="gate-year", task_run_name="gate-{year}", cache_policy=NO_CACHE, persist_result=False)
-def gate(data_dir: str, year: int, parts: list[str], released: frozenset[tuple[str, str]]
+def gate(data_dir: str, year: int, parts: list[str], released: Releases
          ) -> tuple[YearResult, str, Any]:
     """The consistency suites over the year's parts: every report's status."""
     return gate_year(DataDir(data_dir), year, parts, released)

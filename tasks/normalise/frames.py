@@ -70,7 +70,7 @@ def build_frames(read: list[ReadReport], unread: list[UnreadDocument]) -> dict[s
             **base, "organ": m.organ, "template": m.template, "title": m.title,
             "published_on": date.fromisoformat(m.published_on) if m.published_on else None,
             "source": m.source, "sha256": m.sha256, "fetched_at": r.fetched_at, "status": r.status,
-            "failed_checks": list(r.failed_checks), "error": None,
+            "failed_checks": list(r.failed_checks), "released": [], "error": None,
         })
         for c in r.report.table2:
             proactive.append({**base, "block": c.block, "row_code": c.row, "column_code": c.column,
@@ -90,7 +90,7 @@ def build_frames(read: list[ReadReport], unread: list[UnreadDocument]) -> dict[s
         reports.append({
             "report_id": u.report_id, "year": u.year, "organ": u.organ, "template": None, "title": None,
             "published_on": None, "source": u.source, "sha256": u.sha256, "fetched_at": u.fetched_at,
-            "status": schemas.STATUS_QUARANTINED, "failed_checks": [], "error": u.error,
+            "status": schemas.STATUS_QUARANTINED, "failed_checks": [], "released": [], "error": u.error,
         })
     rows = {"reports": reports, "proactive": proactive, "requests": requests,
             "review_litigation": review, "checks": checks}

@@ -8,6 +8,7 @@ curated when every relation it fails is released. The decision stays recorded: t
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,5 +45,11 @@ def load_overrides(path: str | Path | None) -> list[Release]:
     return releases
 
 
-def released_pairs(releases: list[Release]) -> frozenset[tuple[str, str]]:
-    return frozenset((r.report_id, r.check_id) for r in releases)
+# (report_id, check_id) → the reviewer's note, "reason (reviewer, date)"; `in` tells whether a pair is released
+Releases = Mapping[tuple[str, str], str]
+
+
+def released_pairs(releases: list[Release]) -> dict[tuple[str, str], str]:
+    """The releases by (report_id, check_id), each with the note the published report carries."""
+    return {(r.report_id, r.check_id): f"{r.reason} ({', '.join(x for x in (r.reviewer, r.date) if x)})"
+            if r.reviewer or r.date else r.reason for r in releases}

@@ -12,6 +12,7 @@ import polars as pl
 
 from tasks import schemas
 from tasks.model import Report
+from tasks.validate.overrides import Releases
 
 
 def route_report(report: Report) -> tuple[str, tuple[str, ...]]:
@@ -20,20 +21,27 @@ def route_report(report: Report) -> tuple[str, tuple[str, ...]]:
     return (schemas.STATUS_QUARANTINED if failed else schemas.STATUS_CURATED), failed
 
 
-def apply_gate(reports: pl.DataFrame, failing: dict[str, list[str]], released: frozenset[tuple[str, str]]
+def apply_gate(reports: pl.DataFrame, failing: dict[str, list[str]], released: Releases
                ) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
-    """Set `status` and `failed_checks` of the reports frame; returns it and the releases used."""
+    """Set `status`, `failed_checks` and `released` of the reports frame; returns it and the releases used.
+
+    A curated report whose failures a reviewer released says so: `released` lists each released
+    relation with the reviewer's note ("S2: 原表如此，已电话核实 (王某, 2025-03-01)").
+    """
     used: list[tuple[str, str]] = []
-    statuses, failed_lists = [], []
+    statuses, failed_lists, notes = [], [], []
     for rid, error in zip(reports["report_id"].to_list(), reports["error"].to_list(), strict=True):
         failed = sorted(set(failing.get(rid, [])))
         blocking = [c for c in failed if (rid, c) not in released]
-        used += [(rid, c) for c in failed if (rid, c) in released]
+        mine = [(rid, c) for c in failed if (rid, c) in released]
+        used += mine
         bad = error is not None or bool(blocking)
         statuses.append(schemas.STATUS_QUARANTINED if bad else schemas.STATUS_CURATED)
         failed_lists.append(failed)
+        notes.append([f"{c}: {released[(r, c)]}" for r, c in mine])
     out = reports.with_columns(pl.Series("status", statuses, dtype=pl.String),
-                               pl.Series("failed_checks", failed_lists, dtype=pl.List(pl.String)))
+                               pl.Series("failed_checks", failed_lists, dtype=pl.List(pl.String)),
+                               pl.Series("released", notes, dtype=pl.List(pl.String)))
     return out.select(reports.columns), used
 
 

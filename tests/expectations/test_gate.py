@@ -73,7 +73,7 @@ def test_clean_report_passes_and_seed_002_fails_exactly_s2_and_s3(gated: tuple[d
     frames, failing = gated
     assert report_id("clean.html") not in failing
     assert failing[report_id("002_hequ_2020.txt")] == [("S2", "total"), ("S3", "other_handling")]
-    reports, used = apply_gate(frames["reports"], {k: [c for c, _ in v] for k, v in failing.items()}, frozenset())
+    reports, used = apply_gate(frames["reports"], {k: [c for c, _ in v] for k, v in failing.items()}, {})
     by_id = dict(zip(reports["report_id"], reports["status"], strict=True))
     assert by_id[report_id("clean.html")] == "curated" and by_id[report_id("002_hequ_2020.txt")] == "quarantined"
     assert not used
@@ -82,12 +82,14 @@ def test_clean_report_passes_and_seed_002_fails_exactly_s2_and_s3(gated: tuple[d
 def test_a_reviewed_release_curates_but_keeps_the_record(gated: tuple[dict, dict]) -> None:
     frames, failing = gated
     rid = report_id("002_hequ_2020.txt")
-    released = frozenset({(rid, "S2"), (rid, "S3")})
+    released = {(rid, "S2"): "原表如此 (王某, 2025-03-01)", (rid, "S3"): "同上"}
     reports, used = apply_gate(frames["reports"], {k: [c for c, _ in v] for k, v in failing.items()}, released)
     row = reports.filter(pl.col("report_id") == rid).row(0, named=True)
     assert row["status"] == "curated" and row["failed_checks"] == ["S2", "S3"]
+    assert row["released"] == ["S2: 原表如此 (王某, 2025-03-01)", "S3: 同上"]  # visible as released, with why
     assert sorted(used) == [(rid, "S2"), (rid, "S3")]
-    only_one = frozenset({(rid, "S2")})
+    assert all(r == [] for r in reports.filter(pl.col("report_id") != rid)["released"].to_list())
+    only_one = {(rid, "S2"): "原表如此"}
     reports, _ = apply_gate(frames["reports"], {k: [c for c, _ in v] for k, v in failing.items()}, only_one)
     assert reports.filter(pl.col("report_id") == rid)["status"].to_list() == ["quarantined"]
 

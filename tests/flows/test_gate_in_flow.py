@@ -94,4 +94,6 @@ def test_reviewed_override_releases_a_report(tmp_path: Path) -> None:
     ingest(year=2020, catalogue=CATALOGUE, data_dir=out.uri, overrides=str(overrides))
     row = read_dataset(out, "curated", "reports").filter(pl.col("report_id") == HEQU).row(0, named=True)
     assert row["status"] == "curated" and row["failed_checks"] == ["S2", "S3"]
+    assert row["released"] == ["S2: 总计 left blank by the organ; 3 confirmed by phone (王审核, 2026-11-20)",
+                               "S3: same blank 总计 cell (王审核, 2026-11-20)"]
     assert read_dataset(out, "quarantine", "reports").height == 0

@@ -43,7 +43,7 @@ def ingest_whole_year(catalogue: str, data_dir: str, year: int, batch_size: int 
     frames["checks"] = pl.concat([frames["checks"], expected])
     result, gx = consistency_gate(frames["checks"], docs_dir="docs")
     failing = {rid: [f.check_id for f in fs] for rid, fs in result.failing_reports().items()}
-    reports, _ = apply_gate(frames["reports"], failing, frozenset())
+    reports, _ = apply_gate(frames["reports"], failing, {})
     zones = split_by_status({**frames, "reports": reports})
     years = load_catalogue(catalogue).years() or [year]
     problems, gx = schema_gate(zones, (min(*years, year), max(*years, year)), gx)
