@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from tasks import schemas
+from tasks.normalise.summary import FIGURE_DTYPES
 from tasks.template import codes, layouts
 
 _GX_TYPE = {pl.Int16: "int", pl.Int64: "int", pl.String: "str", pl.Float64: "float", pl.Boolean: "bool",
@@ -30,7 +31,7 @@ def gx_type(dtype: pl.DataType) -> str:
 
 def check_dtypes(dataset: str, frame: pl.DataFrame) -> list[str]:
     """Exact dtype mismatches against tasks/schemas.py, as readable failures."""
-    expected = schemas.DATASETS[dataset]
+    expected = schemas.PUBLISHED[dataset]
     problems = []
     if frame.columns != expected.names():
         problems.append(f"{dataset}: columns {frame.columns} are not {expected.names()}")
@@ -66,17 +67,21 @@ def schema_expectations(dataset: str, zone: str, year_range: tuple[int, int], te
     """The expectations of one dataset's suite (for one template version's rows, for cell datasets)."""
     import great_expectations.expectations as gxe
 
-    schema = schemas.DATASETS[dataset]
+    schema = schemas.PUBLISHED[dataset]
     out: list[Any] = [gxe.ExpectTableColumnsToMatchOrderedList(column_list=schema.names())]
     out += [gxe.ExpectColumnValuesToBeOfType(column=name, type_=gx_type(dtype)) for name, dtype in schema.items()
-            if name not in ("published_on", "fetched_at", "title", "template", "error", "lhs", "rhs", "unit")]
+            if name not in ("published_on", "fetched_at", "title", "template", "error", "lhs", "rhs", "unit")
+            and name not in FIGURE_DTYPES]  # the figures' exact dtypes: check_dtypes
     out += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ["report_id", "year", *_NOT_NULL.get(dataset, [])]]
     out.append(gxe.ExpectColumnValuesToBeBetween(column="year", min_value=year_range[0], max_value=year_range[1]))
-    if dataset == "reports":
+    if dataset in ("reports", "report_summary"):
         out.append(gxe.ExpectColumnValuesToBeUnique(column="report_id"))
         status = schemas.STATUS_CURATED if zone == "curated" else schemas.STATUS_QUARANTINED
         out.append(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=[status]))
         out.append(gxe.ExpectColumnValuesToBeInSet(column="template", value_set=list(codes.SUPPORTED_TEMPLATES)))
+        if dataset == "report_summary" and zone == "curated":  # S6 held: every count is ≥ 0
+            out += [gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0)
+                    for name, dtype in FIGURE_DTYPES.items() if dtype == pl.Int64]
     elif dataset == "checks":
         out.append(gxe.ExpectColumnValuesToBeInSet(column="check_id", value_set=CHECK_IDS))
         out.append(gxe.ExpectColumnValuesToBeInSet(

@@ -17,6 +17,8 @@ from typing import Final
 
 import polars as pl
 
+from tasks.normalise.summary import FIGURE_DTYPES
+
 PARTITION_KEY: Final = "year"
 PART_FILE: Final = "part-0.parquet"  # one fixed-name file per dataset, zone and year
 
@@ -89,6 +91,14 @@ CHECKS: Final = pl.Schema({
     "detail": pl.String,
 })
 
+SUMMARY_IDENTITY: Final = ("report_id", "year", "organ_id", "organ", "level", "adcode", "province", "prefecture",
+                            "county", "template", "published_on", "status", "failed_checks", "released", "source")
+REPORT_SUMMARY: Final = pl.Schema({
+    **{c: REPORTS[c] for c in SUMMARY_IDENTITY},
+    **FIGURE_DTYPES,  # the key figures as named columns (tasks/normalise/summary.py: FIGURES)
+})
+
+# What the batches write and the gate reads: the report and its cells.
 DATASETS: Final[dict[str, pl.Schema]] = {
     "reports": REPORTS,
     "proactive": PROACTIVE,
@@ -96,5 +106,7 @@ DATASETS: Final[dict[str, pl.Schema]] = {
     "review_litigation": REVIEW_LITIGATION,
     "checks": CHECKS,
 }
+# What is published in each zone: the above, and the wide summary derived from them when staging.
+PUBLISHED: Final[dict[str, pl.Schema]] = {**DATASETS, "report_summary": REPORT_SUMMARY}
 # Zones a report lands in, by status.
 ZONES: Final = {STATUS_CURATED: "curated", STATUS_QUARANTINED: "quarantine"}

@@ -27,6 +27,7 @@ from tasks import schemas
 from tasks.batches import batches_root, read_part
 from tasks.load.parquet import PART_FILE, StagedYear
 from tasks.load.storage import DataDir
+from tasks.normalise.summary import summary_frame
 from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_index
 from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema_gate_chunk
 from tasks.validate.overrides import Releases
@@ -127,7 +128,7 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: Releases
 
 
 def _arrow_schema(dataset: str) -> pa.Schema:
-    return pl.DataFrame(schema=schemas.DATASETS[dataset]).to_arrow().schema
+    return pl.DataFrame(schema=schemas.PUBLISHED[dataset]).to_arrow().schema
 
 
 def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: str,
@@ -146,9 +147,17 @@ def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResu
     moves: list[tuple[str, str]] = []
     rows: dict[str, int] = {}
     problems: list[str] = []
-    for dataset in schemas.DATASETS:
+    for dataset in schemas.PUBLISHED:
         if dataset == "reports":
             source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([result.reports])  # noqa: E731
+        elif dataset == "report_summary":
+            def source() -> Iterator[pl.DataFrame]:
+                for p in parts:  # each part's reports with their final status, figures from its cells
+                    mine = result.reports.join(read_part(data_dir, p, "reports").select("report_id"), on="report_id",
+                                               how="semi")
+                    yield summary_frame(mine, read_part(data_dir, p, "requests"),
+                                        read_part(data_dir, p, "review_litigation"),
+                                        read_part(data_dir, p, "proactive"))
         else:
             def source(dataset: str = dataset) -> Iterator[pl.DataFrame]:
                 yield from (read_part(data_dir, p, dataset) for p in parts)

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.load.storage import DataDir
+from tasks.normalise.summary import summary_frame
 
 PART_FILE = schemas.PART_FILE
 JOURNAL = "PUBLISH.json"
@@ -49,8 +50,13 @@ def stage_year(data_dir: DataDir, zones: dict[str, dict[str, pl.DataFrame]], yea
     moves: list[tuple[str, str]] = []
     rows: dict[str, int] = {}
     for zone in schemas.ZONES.values():
-        for dataset, schema in schemas.DATASETS.items():
-            frame = zones.get(zone, {}).get(dataset, pl.DataFrame(schema=schema))
+        mine = zones.get(zone, {})
+        for dataset, schema in schemas.PUBLISHED.items():
+            if dataset == "report_summary" and dataset not in mine and "reports" in mine:
+                frame = summary_frame(*(mine.get(d, pl.DataFrame(schema=schemas.DATASETS[d]))
+                                        for d in ("reports", "requests", "review_litigation", "proactive")))
+            else:
+                frame = mine.get(dataset, pl.DataFrame(schema=schema))
             frame = frame.filter(pl.col(schemas.PARTITION_KEY) == year)
             if frame.schema != schema:
                 raise TypeError(f"{zone}/{dataset}: schema {dict(frame.schema)} is not {dict(schema)}")
@@ -142,7 +148,7 @@ def read_dataset(data_dir: DataDir, zone: str, dataset: str) -> pl.DataFrame:
     for part in data_dir.listdir(data_dir.path(zone, dataset)):
         table = pq.read_table(io.BytesIO(data_dir.read_bytes(f"{part}/{PART_FILE}")))
         frames.append(pl.from_arrow(table))
-    schema = schemas.DATASETS[dataset]
+    schema = schemas.PUBLISHED[dataset]
     if not frames:
         return pl.DataFrame(schema=schema)
     return pl.concat(frames, how="vertical_relaxed").select(schema.names()).cast(dict(schema))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.batches import prune_batches
+from tasks.load.catalog import write_catalog
 from tasks.load.parquet import StagedYear, discard, migrate_legacy_layout, publish, recover
 from tasks.load.storage import DataDir
 from tasks.validate.overrides import Releases
@@ -22,6 +24,8 @@ def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
     notes = recover(dd, year)
     for y in ([year - 1, year] if year is not None else []):
         notes += migrate_legacy_layout(dd, y)
+    if notes:  # the published state changed under the catalogue: point it at the state as it is now
+        write_catalog(dd, f"{year}-recovered-{uuid.uuid4().hex[:8]}")
     return notes
 
 
@@ -50,8 +54,10 @@ def discard_staged(staged: StagedYear, data_dir: str) -> None:
 
 @task(name="publish-year", task_run_name="publish-{staged.year}", cache_policy=NO_CACHE)
 def publish_staged(staged: StagedYear, data_dir: str, keep: list[str]) -> dict[str, int]:
-    """Publish the staged year in one journalled step; then drop cached batches no longer used."""
+    """Publish the staged year in one journalled step, point catalog.duckdb at the new state; then
+    drop cached batches no longer used."""
     dd = DataDir(data_dir)
     publish(dd, staged)
+    write_catalog(dd, staged.run_id)
     prune_batches(dd, staged.year, keep)
     return staged.rows

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.usefixtures("prefect_backend")
 
 KEYS = {"reports": ["report_id"], "proactive": ["report_id", "block", "row_code", "column_code"],
         "requests": ["report_id", "row_code", "column_code"], "review_litigation": ["report_id", "column_code"],
-        "checks": ["report_id", "check_id", "scope"]}
+        "checks": ["report_id", "check_id", "scope"], "report_summary": ["report_id"]}
 
 
 def _published(data_dir: str) -> dict[str, pl.DataFrame]:
     dd = DataDir(data_dir)
     out = {}
     for zone in schemas.ZONES.values():
-        for dataset in schemas.DATASETS:
+        for dataset in schemas.PUBLISHED:
             frame = read_dataset(dd, zone, dataset)
             if "fetched_at" in frame.columns:
                 frame = frame.drop("fetched_at")

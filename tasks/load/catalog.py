@@ -1,0 +1,98 @@
+"""`catalog.duckdb`: one file a BI tool connects to, showing one consistent published state.
+
+A publish renames each year's files into place one by one, so a plain Parquet reader that globs
+`curated/*/*/*.parquet` during those milliseconds can see some datasets of the new run and some
+of the old (docs/contract.md §3). The catalogue closes that gap for everything that connects to
+it (DuckDB, DBeaver, Superset, Metabase, Power BI's DuckDB connector):
+
+1. after a publish, every published file is hard-linked into `_snapshots/<run_id>/` — no copy;
+   a later publish renames a new file over the published path, which leaves the snapshot's link,
+   and so its bytes, as they were: a snapshot is immutable;
+2. a new DuckDB file is written beside the data with one view per dataset over that snapshot
+   (`reports`, `requests`, …, `report_summary` for the curated zone; `quarantine_<dataset>`;
+   `all_reports` with both zones) and then renamed over `catalog.duckdb` in one step.
+
+A connection opened before the rename keeps reading the old snapshot; one opened after reads the
+new; neither sees a mix. The last `KEEP_SNAPSHOTS` snapshots are kept, so queries in flight
+survive the next publishes. Hard links need a local data directory: on an object store no
+catalogue is written (DuckDB would need httpfs and the store's credentials to even define the
+views, and a publish there is not atomic per file either); read the Parquet files directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from tasks import schemas
+from tasks.load.storage import DataDir
+
+CATALOG_FILE: Final = "catalog.duckdb"
+SNAPSHOTS: Final = "_snapshots"
+KEEP_SNAPSHOTS: Final = 3
+_EMPTY: Final = "_empty.parquet"  # a typed, empty file: a view over a dataset with no year yet
+
+
+def view_name(zone: str, dataset: str) -> str:
+    return dataset if zone == "curated" else f"{zone}_{dataset}"
+
+
+def _snapshot(root: Path, snapshot: Path) -> None:
+    """Hard-link every published file of both zones into `snapshot` (same relative paths)."""
+    for zone in schemas.ZONES.values():
+        for dataset, schema in schemas.PUBLISHED.items():
+            target = snapshot / zone / dataset
+            target.mkdir(parents=True, exist_ok=True)
+            pl.DataFrame(schema=schema).write_parquet(target / _EMPTY)
+            for path in sorted((root / zone / dataset).glob(f"*/{schemas.PART_FILE}")):
+                (target / path.parent.name).mkdir(exist_ok=True)
+                os.link(path, target / path.parent.name / path.name)
+
+
+def write_catalog(data_dir: DataDir, run_id: str) -> str | None:
+    """Snapshot the published state as `run_id` and point a new `catalog.duckdb` at it; returns its
+    path (None on an object store)."""
+    import duckdb
+
+    if not data_dir.is_local:
+        return None
+    with data_dir.lock("catalog", wait_s=120):  # years published in parallel take turns here
+        root = Path(data_dir.root)
+        snapshot = root / SNAPSHOTS / run_id
+        if not (snapshot / "DONE").exists():
+            data_dir.delete_dir(str(snapshot))
+            _snapshot(root, snapshot)
+            (snapshot / "DONE").write_text(run_id)
+        base = str(snapshot.resolve())
+        final = data_dir.path(CATALOG_FILE)
+        tmp = root / f".{CATALOG_FILE}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            con = duckdb.connect(str(tmp))
+            try:
+                for zone in schemas.ZONES.values():
+                    for dataset in schemas.PUBLISHED:
+                        files = f"{base}/{zone}/{dataset}/**/*.parquet".replace("'", "''")
+                        con.execute(f"create view {view_name(zone, dataset)} as select * from read_parquet('{files}')")
+                con.execute("create view all_reports as select * from reports union all by name "
+                            "select * from quarantine_reports")
+                con.execute("create table xxgk_catalog as select ? as run_id, now() as written_at, ? as snapshot",
+                            [run_id, base])
+            finally:
+                con.close()
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _prune(root / SNAPSHOTS, keep=run_id)
+        return final
+
+
+def _prune(folder: Path, keep: str) -> None:
+    snapshots = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in snapshots[:-KEEP_SNAPSHOTS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
