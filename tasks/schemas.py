@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 import polars as pl
+import pyarrow as pa
 
 from tasks.normalise.summary import FIGURE_DTYPES
 
@@ -33,13 +34,13 @@ REPORTS: Final = pl.Schema({
     "report_id": pl.String,
     "year": pl.Int16,
     "organ": pl.String,
-    "organ_id": pl.String,  # the catalogue's identity of the organ, the same across years
-    "level": pl.String,  # the catalogue's level: provincial, municipal, county, township, department…
-    "adcode": pl.String,  # GB/T 2260 code of the organ's division
-    "province": pl.String,  # names from the division table (data/divisions/), never from free text
+    "organ_id": pl.String,
+    "level": pl.String,
+    "adcode": pl.String,
+    "province": pl.String,
     "prefecture": pl.String,
     "county": pl.String,
-    "region": pl.String,  # the catalogue's free-text region, as written
+    "region": pl.String,
     "template": pl.String,
     "title": pl.String,
     "published_on": pl.Date,
@@ -48,7 +49,7 @@ REPORTS: Final = pl.Schema({
     "fetched_at": pl.Datetime("us", "UTC"),
     "status": pl.String,
     "failed_checks": pl.List(pl.String),
-    "released": pl.List(pl.String),  # failed relations a reviewer released (data/overrides.csv), with the note
+    "released": pl.List(pl.String),
     "error": pl.String,
 })
 PROACTIVE: Final = pl.Schema({
@@ -98,6 +99,49 @@ REPORT_SUMMARY: Final = pl.Schema({
     **FIGURE_DTYPES,  # the key figures as named columns (tasks/normalise/summary.py: FIGURES)
 })
 
+# What each column means: the one home of the descriptions in the data dictionary (docs/dictionary.md,
+# the `dictionary` dataset) and in every Parquet file's schema (field metadata "description").
+# Keys are column names, or "dataset.column" where a dataset means something of its own.
+DESCRIPTIONS: Final[dict[str, str]] = {
+    "report_id": "Stable id of the report: a hash of its normalised URL or catalogue path (16 hex digits)",
+    "year": "Reporting year (the year the report is about, not the year it was published)",
+    "organ": "The organ as it signs the report (the catalogue's name where it has one)",
+    "organ_id": "The organ's identity across years, from the catalogue (survives a rename)",
+    "level": "The organ's level, from the catalogue: provincial, municipal, county, township, department, national",
+    "adcode": "GB/T 2260 six-digit code of the organ's administrative division, from the catalogue",
+    "province": "Province-level division of `adcode`, named by the division table (data/divisions/)",
+    "prefecture": "Prefecture-level division of `adcode`; null for a province, a municipality's district and "
+                  "a county under the province directly",
+    "county": "County-level division of `adcode`; null above county level",
+    "region": "The catalogue's free-text region, as written",
+    "template": "Template version the tables follow: fmt_2019 (trial format, 2019-2020) or fmt_2021 (2021 on)",
+    "title": "The report's title as printed",
+    "published_on": "Publication date printed on the page, when there is one",
+    "source": "The URL or catalogue path the report was read from",
+    "sha256": "SHA-256 of the bytes read (the raw store's key)",
+    "fetched_at": "When those bytes were fetched (UTC)",
+    "status": "curated (every strict 勾稽 relation holds, or a reviewer released the failure) or quarantined",
+    "failed_checks": "Strict relations the report fails (S1-S7), kept even when released",
+    "released": "Failed relations a reviewer released in data/overrides.csv, each with the reviewer's note",
+    "error": "Why the document could not be read at all (quarantined rows only)",
+    "block": "Table 2 block: art20_1, art20_5, art20_6, art20_8, art20_9 (第二十条第（N）项)",
+    "row_code": "Canonical code of the table row (see the codes below)",
+    "column_code": "Canonical code of the table column (see the codes below)",
+    "proactive.value": "The cell's value: a count, or money in 万元 for *_wan columns",
+    "requests.value": "The cell's count; null when the cell is blank",
+    "review_litigation.value": "The cell's count; null when the cell is blank",
+    "unit": "Unit the cell was printed in, when not the canonical one",
+    "raw": "The cell's text exactly as printed",
+    "flags": "What the reader noticed about the cell (blank, dash, unit_stripped, solved, …; README: flags)",
+    "check_id": "Relation id: S1-S7 strict within a report, E1/E4/E5 expected (warnings)",
+    "scope": "Which column, row or group of the table the relation was evaluated on",
+    "lhs": "Left-hand side of the relation as evaluated",
+    "rhs": "Right-hand side of the relation as evaluated",
+    "passed": "Whether the relation holds",
+    "severity": "strict (fails the report) or expected (a warning)",
+    "detail": "The relation in words, with the cells' values",
+}
+
 # What the batches write and the gate reads: the report and its cells.
 DATASETS: Final[dict[str, pl.Schema]] = {
     "reports": REPORTS,
@@ -110,3 +154,20 @@ DATASETS: Final[dict[str, pl.Schema]] = {
 PUBLISHED: Final[dict[str, pl.Schema]] = {**DATASETS, "report_summary": REPORT_SUMMARY}
 # Zones a report lands in, by status.
 ZONES: Final = {STATUS_CURATED: "curated", STATUS_QUARANTINED: "quarantine"}
+
+
+def description(dataset: str, column: str) -> str:
+    """What `column` of `dataset` means (a figure of report_summary: its template cells)."""
+    from tasks.normalise.summary import FIGURES
+
+    labels = [f.label for f in FIGURES if f.name == column]
+    if dataset == "report_summary" and labels:
+        return "Table cells: " + " / ".join(dict.fromkeys(labels))
+    return DESCRIPTIONS.get(f"{dataset}.{column}") or DESCRIPTIONS[column]
+
+
+def arrow_schema(dataset: str) -> pa.Schema:
+    """The Arrow schema a published file of `dataset` is written with: each field's description inside."""
+    schema = pl.DataFrame(schema=PUBLISHED[dataset]).to_arrow().schema
+    return pa.schema([f.with_metadata({"description": description(dataset, f.name)}) for f in schema],
+                     metadata={"xxgk.dataset": dataset})

@@ -128,7 +128,7 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: Releases
 
 
 def _arrow_schema(dataset: str) -> pa.Schema:
-    return pl.DataFrame(schema=schemas.PUBLISHED[dataset]).to_arrow().schema
+    return schemas.arrow_schema(dataset)
 
 
 def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: str,

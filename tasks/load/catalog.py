@@ -10,7 +10,7 @@ it (DuckDB, DBeaver, Superset, Metabase, Power BI's DuckDB connector):
    and so its bytes, as they were: a snapshot is immutable;
 2. a new DuckDB file is written beside the data with one view per dataset over that snapshot
    (`reports`, `requests`, …, `report_summary` for the curated zone; `quarantine_<dataset>`;
-   `all_reports` with both zones) and then renamed over `catalog.duckdb` in one step.
+   `all_reports` with both zones; `dictionary`) and then renamed over `catalog.duckdb` in one step.
 
 A connection opened before the rename keeps reading the old snapshot; one opened after reads the
 new; neither sees a mix. The last `KEEP_SNAPSHOTS` snapshots are kept, so queries in flight
@@ -21,6 +21,7 @@ views, and a publish there is not atomic per file either); read the Parquet file
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import uuid
@@ -28,11 +29,14 @@ from pathlib import Path
 from typing import Final
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from tasks import schemas
+from tasks.dictionary import dictionary_frame
 from tasks.load.storage import DataDir
 
 CATALOG_FILE: Final = "catalog.duckdb"
+DICTIONARY_FILE: Final = "dictionary/dictionary.parquet"  # the data dictionary (tasks/dictionary.py)
 SNAPSHOTS: Final = "_snapshots"
 KEEP_SNAPSHOTS: Final = 3
 _EMPTY: Final = "_empty.parquet"  # a typed, empty file: a view over a dataset with no year yet
@@ -63,10 +67,15 @@ def write_catalog(data_dir: DataDir, run_id: str) -> str | None:
         return None
     with data_dir.lock("catalog", wait_s=120):  # years published in parallel take turns here
         root = Path(data_dir.root)
+        dictionary = dictionary_frame().to_arrow()
+        buf = io.BytesIO()
+        pq.write_table(dictionary, buf)
+        data_dir.write_bytes(data_dir.path(DICTIONARY_FILE), buf.getvalue())  # for plain readers too
         snapshot = root / SNAPSHOTS / run_id
         if not (snapshot / "DONE").exists():
             data_dir.delete_dir(str(snapshot))
             _snapshot(root, snapshot)
+            os.link(root / DICTIONARY_FILE, snapshot / "dictionary.parquet")
             (snapshot / "DONE").write_text(run_id)
         base = str(snapshot.resolve())
         final = data_dir.path(CATALOG_FILE)
@@ -80,6 +89,7 @@ def write_catalog(data_dir: DataDir, run_id: str) -> str | None:
                         con.execute(f"create view {view_name(zone, dataset)} as select * from read_parquet('{files}')")
                 con.execute("create view all_reports as select * from reports union all by name "
                             "select * from quarantine_reports")
+                con.execute(f"create view dictionary as select * from read_parquet('{base}/dictionary.parquet')")
                 con.execute("create table xxgk_catalog as select ? as run_id, now() as written_at, ? as snapshot",
                             [run_id, base])
             finally:

@@ -37,9 +37,9 @@ class StagedYear:
     rows: dict[str, int]  # "zone/dataset" -> rows
 
 
-def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+def _parquet_bytes(frame: pl.DataFrame, dataset: str) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(frame.to_arrow(), buf, compression="zstd")
+    pq.write_table(frame.to_arrow().cast(schemas.arrow_schema(dataset)), buf, compression="zstd")
     return buf.getvalue()
 
 
@@ -61,7 +61,7 @@ def stage_year(data_dir: DataDir, zones: dict[str, dict[str, pl.DataFrame]], yea
             if frame.schema != schema:
                 raise TypeError(f"{zone}/{dataset}: schema {dict(frame.schema)} is not {dict(schema)}")
             staged = data_dir.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
-            data_dir.write_bytes(staged, _parquet_bytes(frame))
+            data_dir.write_bytes(staged, _parquet_bytes(frame, dataset))
             moves.append((staged, data_dir.published_file(zone, dataset, year)))
             rows[f"{zone}/{dataset}"] = frame.height
     return StagedYear(run_id, year, tuple(moves), rows)
@@ -136,7 +136,7 @@ def migrate_legacy_layout(data_dir: DataDir, year: int) -> list[str]:
                 frame = pl.from_arrow(pq.read_table(io.BytesIO(data_dir.read_bytes(old))))
                 frame = frame.with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY))
                 data_dir.write_bytes(new, _parquet_bytes(frame.select(schemas.DATASETS[dataset].names())
-                                                         .cast(dict(schemas.DATASETS[dataset]))))
+                                                         .cast(dict(schemas.DATASETS[dataset])), dataset))
             data_dir.delete_dir(legacy)
             notes.append(f"moved {zone}/{dataset}/{LEGACY_PREFIX}{year} to {zone}/{dataset}/{year} (year inside)")
     return notes

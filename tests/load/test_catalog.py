@@ -76,3 +76,39 @@ def test_views_cover_every_dataset_and_old_snapshots_are_pruned(tmp_path: Path) 
     assert con.execute("select count(*) from quarantine_requests").fetchone() == (0,)  # typed, empty, not an error
     assert con.execute("select typeof(year), typeof(received) from report_summary limit 1").fetchone() == \
         ("SMALLINT", "BIGINT")
+
+
+def test_the_dictionary_covers_every_column_and_code_and_is_in_the_files(tmp_path: Path) -> None:
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from expectations.schema import _code_sets
+    from tasks import schemas
+    from tasks.dictionary import MARKDOWN, dictionary_frame, dictionary_markdown
+    from tasks.template import codes
+
+    assert MARKDOWN.read_text(encoding="utf-8") == dictionary_markdown(), \
+        "docs/dictionary.md is stale: python -m tasks.dictionary --write"
+    frame = dictionary_frame()
+    columns = {(r["dataset"], r["name"]) for r in frame.filter(pl.col("kind") == "column").iter_rows(named=True)}
+    assert columns == {(d, c) for d, s in schemas.PUBLISHED.items() for c in s.names()}
+    assert frame.filter(pl.col("description").is_null() | (pl.col("description") == "")
+                        & (pl.col("kind") == "column")).height == 0
+    for template in codes.SUPPORTED_TEMPLATES:  # every code the schema suites allow has its entry and label
+        for dataset, fields in _code_sets(template).items():
+            for field, allowed in fields.items():
+                known = frame.filter((pl.col("dataset") == dataset) & (pl.col("kind") == field)
+                                     & pl.col("templates").list.contains(template))
+                assert set(allowed) <= set(known["name"]), (dataset, field, template)
+                assert known["label_zh"].null_count() == 0
+    partly = frame.filter((pl.col("name") == "partly_granted") & (pl.col("kind") == "row_code"))
+    assert partly["label_zh"].to_list() == ["（二）部分公开（区分处理的，只计这一情形，不计其他情形）"]
+
+    dd = DataDir(str(tmp_path))
+    staged = stage_year(dd, _zones("000_baotou_2020.txt"), 2020)
+    publish(dd, staged)
+    write_catalog(dd, staged.run_id)
+    field = pq.read_schema(tmp_path / "curated" / "report_summary" / "2020" / "part-0.parquet").field("received")
+    assert field.metadata[b"description"].decode().startswith("Table cells: 一、本年新收政府信息公开申请数量")
+    con = duckdb.connect(str(tmp_path / CATALOG_FILE), read_only=True)
+    assert con.execute("select count(*) from dictionary").fetchone() == (frame.height,)
