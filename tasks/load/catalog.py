@@ -10,7 +10,8 @@ it (DuckDB, DBeaver, Superset, Metabase, Power BI's DuckDB connector):
    and so its bytes, as they were: a snapshot is immutable;
 2. a new DuckDB file is written beside the data with one view per dataset over that snapshot
    (`reports`, `requests`, …, `report_summary` for the curated zone; `quarantine_<dataset>`;
-   `all_reports` with both zones; `dictionary`) and then renamed over `catalog.duckdb` in one step.
+   `all_reports` and `all_report_summary` with both zones; `dictionary`) and then renamed over
+   `catalog.duckdb` in one step.
 
 A connection opened before the rename keeps reading the old snapshot; one opened after reads the
 new; neither sees a mix. The last `KEEP_SNAPSHOTS` snapshots are kept, so queries in flight
@@ -87,8 +88,9 @@ def write_catalog(data_dir: DataDir, run_id: str) -> str | None:
                     for dataset in schemas.PUBLISHED:
                         files = f"{base}/{zone}/{dataset}/**/*.parquet".replace("'", "''")
                         con.execute(f"create view {view_name(zone, dataset)} as select * from read_parquet('{files}')")
-                con.execute("create view all_reports as select * from reports union all by name "
-                            "select * from quarantine_reports")
+                for dataset in ("reports", "report_summary"):  # both zones, told apart by `status`
+                    con.execute(f"create view all_{dataset} as select * from {dataset} union all by name "
+                                f"select * from quarantine_{dataset}")
                 con.execute(f"create view dictionary as select * from read_parquet('{base}/dictionary.parquet')")
                 con.execute("create table xxgk_catalog as select ? as run_id, now() as written_at, ? as snapshot",
                             [run_id, base])
