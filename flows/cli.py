@@ -3,6 +3,7 @@
     xxgk extract SOURCE... [--json] [--organ NAME] [--year YYYY]
     xxgk run [--year YYYY] [--catalogue CSV] [--data-dir DIR] [--strict] [--fetch-option KEY=VALUE]...
     xxgk backfill --from 2019 --to 2025 [--force] [--parallel-years N]
+    xxgk audit [--year YYYY]... [--data-dir DIR] [--all]
     xxgk serve [--catalogue CSV] [--data-dir DIR]
     xxgk deployments [--write | --check]
 
@@ -404,6 +405,34 @@ def backfill(
                              max_quarantine_rate=max_quarantine_rate, min_reports_for_rate=min_reports_for_rate)
 
     _run_flows(call, data_dir, verbose, strict, check)
+
+
+@app.command()
+def audit(
+    year: Annotated[list[int], typer.Option("--year", help="A reporting year (repeatable; default: every published)")
+                    ] = [],  # noqa: B006
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    every_page: Annotated[bool, typer.Option("--all", help="A page for every report, however many.")] = False,
+) -> None:
+    """Write the audit site of published years: <data-dir>/audit/YYYY/index.html, one page per report.
+
+    Each page lays the three tables out as the template prints them, highlights the cells of every
+    failing relation and says it in words, and sets last year's report beside this one; it opens
+    from disk, offline. (Every ingest writes its year's site too.)
+    """
+    from tasks.audit import audit_year
+    from tasks.load.storage import DataDir
+
+    dd = DataDir(data_dir)
+    years = year or sorted({int(p.rstrip("/").rsplit("/", 1)[-1]) for zone in ("curated", "quarantine")
+                            for p in dd.listdir(dd.path(zone, "reports")) if p.rstrip("/")[-4:].isdigit()})
+    if not years:
+        raise Failed(f"nothing published under {data_dir}: run `xxgk run` first")
+    for y in years:
+        index = audit_year(dd, y, all_pages=True if every_page else None)
+        if index is None:
+            raise Failed(f"{y}: no published reports under {data_dir}")
+        print(index)
 
 
 # ---------------------------------------------------------------- serve / deployments

@@ -32,7 +32,7 @@ from tasks.extract.budget import MAX_PROCESSES
 from tasks.extract.task import process_batch
 from tasks.fetch.task import discover_targets
 from tasks.load.storage import DataDir
-from tasks.load.task import discard_staged, gate, publish_staged, recover_staging, stage
+from tasks.load.task import audit_site, discard_staged, gate, publish_staged, recover_staging, stage
 from tasks.runs import (
     check_years,
     count_stages,
@@ -161,7 +161,8 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
         return summary
     result, expected, gx = gate(data_dir, year, parts, released)
     seconds["gate"], clock = time.perf_counter() - clock, time.perf_counter()
-    create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(year, result.consistency),
+    create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(
+        year, result.consistency, result.reports, DataDir(data_dir).path("audit", str(year))),
                              description=f"Great Expectations gate, reporting year {year}")
     for rid, check_id in result.releases_used:
         logger.warning("%s: %s released by data/overrides.csv (reviewed), published despite the failure",
@@ -188,13 +189,15 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
 
     assert result.staged is not None
     rows = publish_staged(result.staged, data_dir, [u for b in batches for u in b.used])
-    seconds["publish"] = time.perf_counter() - clock
+    seconds["publish"], clock = time.perf_counter() - clock, time.perf_counter()
+    audit = audit_site(data_dir, year)
+    seconds["audit"] = time.perf_counter() - clock
     progress.announce(year, published=counts["published"])
     create_table_artifact(key=f"ingest-{year}-counts", table=[{"year": year, **counts}],
                           description=f"Documents per stage, reporting year {year}")
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
                "quarantine_rate": rate, "docs": result.docs,
-               "relations": result.consistency.per_relation, "seconds": seconds, "inputs": inputs,
+               "relations": result.consistency.per_relation, "seconds": seconds, "inputs": inputs, "audit": audit,
                "run_id": result.staged.run_id}
     if targets:
         write_state(DataDir(data_dir), year, cat.sha256, summary)

@@ -121,8 +121,17 @@ def failure_list(batches: list[BatchResult], discovery_errors: list[str], result
     return out
 
 
-def gate_markdown(year: int, c: ConsistencyResult) -> str:
-    """The Great Expectations gate of one year as a Prefect markdown artifact."""
+def gate_markdown(year: int, c: ConsistencyResult, reports: pl.DataFrame | None = None,
+                  audit: str | None = None) -> str:
+    """The Great Expectations gate of one year as a Prefect markdown artifact: each failure names
+    the organ (from `reports`) and links the report's audit page (under `audit`)."""
+    organs = dict(zip(reports["report_id"].to_list(), reports["organ"].to_list(), strict=True)) \
+        if reports is not None else {}
+
+    def who(rid: str) -> str:
+        name = f"{organs[rid]} ({rid})" if rid in organs else rid
+        return f"[{name}]({audit}/reports/{rid}.html)" if audit else name
+
     lines = [f"# Validation {year}", "", "| relation | severity | evaluated | failed |", "|---|---|---|---|"]
     for check_id, (n, failed) in sorted(c.per_relation.items()):
         severity = "expected (warning)" if check_id.startswith("E") else "strict"
@@ -130,8 +139,9 @@ def gate_markdown(year: int, c: ConsistencyResult) -> str:
     for title, failures in (("Quarantined relations", c.strict_failures),
                             ("Warnings (expected relations)", c.expected_failures)):
         if failures:
-            lines += ["", f"## {title}", "", "| report | relation | scope | lhs | rhs |", "|---|---|---|---|---|"]
-            lines += [f"| {f.report_id} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in failures[:200]]
+            lines += ["", f"## {title}", "", "| organ (report) | relation | scope | lhs | rhs |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {who(f.report_id)} | {f.check_id} | {f.scope} | {f.lhs} | {f.rhs} |" for f in failures[:200]]
     return "\n".join(lines) + "\n"
 
 

@@ -290,3 +290,8 @@ def test_serve_without_a_reachable_server_is_one_line(capsys: pytest.CaptureFixt
     with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
         err = _one_line_exit_2(["serve"], capsys)
     assert f"the Prefect API at http://127.0.0.1:{port}/api is not reachable" in err
+
+
+def test_audit_needs_something_published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _one_line_exit_2(["audit", "--data-dir", str(tmp_path / "nothing")], capsys)
+    assert "nothing published under" in err

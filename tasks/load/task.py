@@ -8,6 +8,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tasks.audit import audit_year, link_audit
 from tasks.batches import prune_batches
 from tasks.load.catalog import write_catalog
 from tasks.load.parquet import StagedYear, discard, migrate_legacy_layout, publish, recover
@@ -42,9 +43,16 @@ def stage(data_dir: str, year: int, parts: list[str], result: YearResult, expect
     """Stream the year into staging, zone by zone, under the schema suites; Data Docs written."""
     dd = DataDir(data_dir)
     result = stage_parts(dd, year, parts, result, expected, year_range, gx)
-    docs = gx.publish_docs(lambda rel, data: dd.write_bytes(dd.path("docs", str(year), rel), data)) if gx else None
+    docs = gx.publish_docs(lambda rel, data: dd.write_bytes(dd.path("docs", str(year), rel),
+                                                            link_audit(rel, data, year))) if gx else None
     result.docs = dd.path("docs", str(year), docs) if docs else None
     return result
+
+
+@task(name="audit-year", task_run_name="audit-{year}", cache_policy=NO_CACHE)
+def audit_site(data_dir: str, year: int) -> str | None:
+    """The year's audit site (tasks/audit.py) from what was just published."""
+    return audit_year(DataDir(data_dir), year)
 
 
 @task(name="discard-staged", cache_policy=NO_CACHE)
