@@ -94,9 +94,9 @@ PATHS = ("/ok", "/503-twice", "/429-short", "/429-long", "/reset", "/truncated",
 
 
 @contextmanager
-def misbehaving(behaviours: Behaviours) -> Iterator[str]:
-    """Serve the behaviours on a free loopback port; yields the base URL."""
-    server = socket.create_server(("127.0.0.1", 0))
+def misbehaving(behaviours: Behaviours, address: str = "127.0.0.1") -> Iterator[str]:
+    """Serve the behaviours on a free port of a loopback `address` (127.0.0.1, 127.0.0.2, …); yields the base URL."""
+    server = socket.create_server((address, 0))
     server.settimeout(0.2)
     stop = threading.Event()
 
@@ -129,7 +129,7 @@ def misbehaving(behaviours: Behaviours) -> Iterator[str]:
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+        yield f"http://{address}:{server.getsockname()[1]}"
     finally:
         stop.set()
         thread.join(2)

@@ -54,6 +54,31 @@ def test_every_misbehaviour_ends_with_an_outcome_in_bounded_time(page: bytes) ->
         assert results[path].error is not None and results[path].body is None, path
 
 
+def test_ten_misbehaving_hosts_at_once_each_end_the_same_way(page: bytes) -> None:
+    """Every misbehaviour on ten hosts (127.0.0.1 … 127.0.0.10) in one call: the hosts are served side by
+    side, not one after another, and each host's documents end as they do on one host alone."""
+    from contextlib import ExitStack
+
+    behaviours = Behaviours(page, page_gbk=(SAMPLES / "010_shanghai_2019_gbk.html").read_bytes())
+    with ExitStack() as stack:
+        bases = [stack.enter_context(misbehaving(behaviours, f"127.0.0.{k}")) for k in range(1, 11)]
+        start = time.monotonic()
+        results = fetch_all([FetchRequest(b + p) for b in bases for p in PATHS], HOSTILE)
+        elapsed = time.monotonic() - start
+    assert len(results) == 10 * len(PATHS)
+    outcome = {}
+    for base in bases:
+        mine = {r.url.removeprefix(base): (r.ok, bool(r.deferred), (r.error or "").split(":")[0][:20])
+                for r in results if r.url.startswith(base + "/")}
+        assert len(mine) == len(PATHS)
+        outcome[base] = mine
+    first = outcome[bases[0]]
+    assert all(o == first for o in outcome.values())  # the same ending for every host
+    assert {p for p, (ok, _, _) in first.items() if ok} == \
+        {"/ok", "/503-twice", "/429-short", "/wrong-charset", "/short-length"}
+    assert elapsed < 40, elapsed  # ten hosts in parallel: about one host's time, not ten
+
+
 def test_a_wrong_http_charset_does_not_override_the_bytes() -> None:
     """`Content-Type: …; charset=iso-8859-1` over a GBK page with <meta charset=gb2312>: the bytes decide."""
     gbk = (SAMPLES / "010_shanghai_2019_gbk.html").read_bytes()
