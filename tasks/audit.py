@@ -21,7 +21,6 @@ import html
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
@@ -302,7 +301,7 @@ def audit_year(data_dir: DataDir, year: int, all_pages: bool | None = None) -> s
     last = _read(data_dir, "reports", year - 1).select("report_id", "organ_id", "organ", "status")
     last_by_organ = {(r["organ_id"] or r["organ"]): r for r in last.iter_rows(named=True)}
     folder = f"{AUDIT_DIR}/{year}"
-    by_id = {k: g for k, g in [(rid[0], g) for rid, g in requests.group_by("report_id")]}
+    by_id = {rid[0]: g for rid, g in requests.group_by("report_id")}
     t4 = {rid[0]: g for rid, g in review.group_by("report_id")}
     t2 = {rid[0]: g for rid, g in proactive.group_by("report_id")}
     ck = {rid[0]: g for rid, g in checks.group_by("report_id")}
@@ -320,11 +319,6 @@ def audit_year(data_dir: DataDir, year: int, all_pages: bool | None = None) -> s
     index = data_dir.path(folder, "index.html")
     data_dir.write_bytes(index, index_page(year, reports.iter_rows(named=True), set(ids)).encode("utf-8"))
     return index
-
-
-def audit_link(data_dir: DataDir, year: int, report_id: str) -> str:
-    """Where a report's audit page is (for the run's artifacts and the Data Docs)."""
-    return str(Path(data_dir.path(AUDIT_DIR, str(year), "reports", f"{report_id}.html")))
 
 
 def link_audit(rel: str, data: bytes, year: int) -> bytes:

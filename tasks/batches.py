@@ -23,7 +23,6 @@ import os
 import socket
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -33,7 +32,7 @@ from tasks.catalogue import Target
 from tasks.extract.batch import batch_key, extract_documents
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.fetch.attachments import attachment_targets
-from tasks.fetch.client import HOSTS, fetch_all
+from tasks.fetch.client import HOSTS, fetch_all, host_key
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
 from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames, with_identity
@@ -171,7 +170,7 @@ def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: Fet
         if e.error is not None:
             fallback = " (read from the last good bytes)" if e.sha256 else ""
             failures.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
-    touched = {urlsplit(t.location).netloc.lower() for t in [*targets, *attached]}
+    touched = {host_key(t.location) for t in [*targets, *attached]}
     starts = {h: t for h, t in HOSTS.last_starts().items() if h in touched}
     listed = {f["source"] for f in failures}
     failures += [{"source": u["source"], "stage": "extract", "reason": u["error"]}

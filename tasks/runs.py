@@ -11,7 +11,6 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -20,6 +19,7 @@ from tasks import schemas
 from tasks.batches import BatchResult
 from tasks.catalogue import Target
 from tasks.errors import SettingsError
+from tasks.fetch.client import host_key
 from tasks.load.storage import DataDir
 from tasks.validate.gate import ConsistencyResult
 from tasks.validate.overrides import Releases
@@ -39,7 +39,7 @@ def host_of(target: Target) -> str | None:
     """The host a target is fetched from (as the fetcher's gate names it), None for a local path."""
     if not target.location.startswith(("http://", "https://")):
         return None
-    return urlsplit(target.location).netloc.lower()
+    return host_key(target.location)
 
 
 def plan_batches(targets: Sequence[Target], size: int) -> list[list[Target]]:

@@ -124,6 +124,11 @@ class HostGate:
 HOSTS: Final = HostGate()
 
 
+def host_key(url: str) -> str:
+    """The name `HOSTS` gates a URL under: its lower-cased host[:port]."""
+    return urlsplit(url).netloc.lower()
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
@@ -241,7 +246,7 @@ async def _answer(response: httpx.Response, req: FetchRequest, settings: FetchSe
 
 async def _fetch_one(client: httpx.AsyncClient, req: FetchRequest, settings: FetchSettings) -> FetchResult:
     result = FetchResult(url=req.url)
-    host = urlsplit(req.url).netloc.lower()
+    host = host_key(req.url)
     started = time.monotonic()
     for attempt in range(settings.retries + 1):
         result.attempts = attempt + 1
