@@ -17,7 +17,8 @@ from tasks import schemas
 from tasks.normalise.summary import FIGURE_DTYPES
 from tasks.template import codes, layouts
 
-_GX_TYPE = {pl.Int16: "int", pl.Int64: "int", pl.String: "str", pl.Float64: "float", pl.Boolean: "bool",
+_GX_TYPE = {pl.Int16: "int", pl.Int64: "int", pl.String: "str", pl.Float64: "float", pl.Float32: "float",
+            pl.Boolean: "bool",
             pl.Date: "date"}
 
 
@@ -88,6 +89,7 @@ def schema_expectations(dataset: str, zone: str, year_range: tuple[int, int], te
             column="severity", value_set=[codes.SEVERITY_STRICT, codes.SEVERITY_EXPECTED]))
     else:
         out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=_KEYS[dataset]))
+        out.append(gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1))  # OCR only
         if template is not None:
             for column, values in _code_sets(template)[dataset].items():
                 out.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values))

@@ -25,6 +25,7 @@ class CellValue:
     flags: tuple[str, ...] = ()
     block: str | None = None  # table 2 only
     unit: str | None = None  # table 2 only
+    confidence: float | None = None  # OCR'd cells only: the recognition confidence of `raw` (0–1)
 
     @property
     def cell_id(self) -> str:
@@ -47,6 +48,8 @@ class CellValue:
             out["unit"] = self.unit
         out["raw"] = self.raw
         out["flags"] = list(self.flags)
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
         return out
 
 

@@ -62,6 +62,7 @@ PROACTIVE: Final = pl.Schema({
     "unit": pl.String,
     "raw": pl.String,
     "flags": pl.List(pl.String),
+    "confidence": pl.Float32,
 })
 REQUESTS: Final = pl.Schema({
     "report_id": pl.String,
@@ -71,6 +72,7 @@ REQUESTS: Final = pl.Schema({
     "value": pl.Int64,
     "raw": pl.String,
     "flags": pl.List(pl.String),
+    "confidence": pl.Float32,
 })
 REVIEW_LITIGATION: Final = pl.Schema({
     "report_id": pl.String,
@@ -79,6 +81,7 @@ REVIEW_LITIGATION: Final = pl.Schema({
     "value": pl.Int64,
     "raw": pl.String,
     "flags": pl.List(pl.String),
+    "confidence": pl.Float32,
 })
 CHECKS: Final = pl.Schema({
     "report_id": pl.String,
@@ -132,7 +135,8 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "review_litigation.value": "The cell's count; null when the cell is blank",
     "unit": "Unit the cell was printed in, when not the canonical one",
     "raw": "The cell's text exactly as printed",
-    "flags": "What the reader noticed about the cell (blank, dash, unit_stripped, solved, …; README: flags)",
+    "flags": "What the reader noticed about the cell (blank, dash, unit_stripped, solved, ocr, …; README: flags)",
+    "confidence": "OCR'd cells (flag ocr): the recognition confidence of raw, 0–1; null for cells read from text",
     "check_id": "Relation id: S1-S7 strict within a report, E1/E4/E5 expected (warnings)",
     "scope": "Which column, row or group of the table the relation was evaluated on",
     "lhs": "Left-hand side of the relation as evaluated",

@@ -68,9 +68,35 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
     if found is None:
         found = _FUZZY[cache_key] = _fuzzy(key, dictionary)
     code, warning = found
+    if code is None:
+        code, warning = _unnumbered(key, dictionary)
     if warning is not None and warnings is not None:
         warnings.append(warning)
     return code
+
+
+# OCR drops the numbering of a label more than any other part of it: "一、" reads as nothing (the
+# stroke of 一 is taken for a ruling line), "三、" as "三". A label printed without (or with a
+# mangled) numbering is looked up among the labels with their numbering taken off, where that is
+# unambiguous.
+_MANGLED_NUMBERING: Final = re.compile(r"^(?:[一二三四五六七八九十]+[、.,，]?|\d{1,2}[、.,，]?)(?=[^\d])")
+_UNNUMBERED: dict[int, dict[str, str | None]] = {}
+
+
+def _unnumbered(key: str, dictionary: dict[str, str]) -> tuple[str | None, str | None]:
+    table = _UNNUMBERED.get(id(dictionary))
+    if table is None:
+        table = {}
+        for label, code in dictionary.items():
+            bare = label[len(_numbering(label)):]
+            if _numbering(label) and len(bare) >= 6:
+                table[bare] = code if table.get(bare, code) == code else None  # None: two rows share it
+        _UNNUMBERED[id(dictionary)] = table
+    for bare in (key, _MANGLED_NUMBERING.sub("", key, count=1)):
+        code = table.get(bare)
+        if code is not None:
+            return code, f"label {key!r} read without its numbering"
+    return None, None
 
 
 # Fuzzy answers by (key, dictionary): the dictionaries are module constants, and a year's reports
@@ -138,6 +164,12 @@ class _Placed:
     raw: str
     collapsed: bool = False
     flags: tuple[str, ...] = ()  # how the solver placed it: solved, misaligned, blank_or_zero
+    confidence: float | None = None  # OCR
+
+    @classmethod
+    def of(cls, token: Token) -> _Placed:
+        """The cell a token fills, with its OCR confidence when it was recognised from an image."""
+        return cls(token.raw, confidence=token.confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +294,9 @@ def place_row(tokens: list[Token], width: int, total_index: int | None) -> tuple
         elif all(t.is_blank for t in lead):
             values = values[len(values) - width:]
         else:
-            return [_Placed(t.raw) for t in values[:width]], True
+            return [_Placed.of(t) for t in values[:width]], True
     if len(values) == width:
-        return [_Placed(t.raw) for t in values], False
+        return [_Placed.of(t) for t in values], False
     return _place_short(values, width, total_index)
 
 
@@ -276,11 +308,11 @@ def _place_short(values: list[Token], width: int, total_index: int | None) -> tu
         return cells, False
     if total_index is None or len(filled) > 2:
         for i, t in enumerate(values):
-            cells[i] = _Placed(t.raw)
+            cells[i] = _Placed.of(t)
         return cells, bool(filled)
-    cells[0] = _Placed(filled[0].raw)
+    cells[0] = _Placed.of(filled[0])
     if len(filled) == 2:
-        cells[total_index] = _Placed(filled[-1].raw)
+        cells[total_index] = _Placed.of(filled[-1])
     return cells, not _total_confirms(cells, total_index)
 
 
@@ -297,11 +329,11 @@ def _place_collapsed(tokens: list[Token], width: int, total_index: int | None) -
     right = tokens[last + 1:]
     if len(left) + len(right) > width:
         merged = [t for t in tokens if not t.collapsed]
-        return [_Placed(t.raw) for t in merged[:width]] + cells[len(merged[:width]):], True
+        return [_Placed.of(t) for t in merged[:width]] + cells[len(merged[:width]):], True
     for i, t in enumerate(left):
-        cells[i] = _Placed(t.raw)
+        cells[i] = _Placed.of(t)
     for i, t in enumerate(right):
-        cells[width - len(right) + i] = _Placed(t.raw)
+        cells[width - len(right) + i] = _Placed.of(t)
     misaligned = total_index is not None and not _total_confirms(cells, total_index)
     return cells, misaligned
 
@@ -329,7 +361,7 @@ def _cell(table: str, row: str | None, column: str, placed: _Placed, kind: Value
         flags.append(codes.FLAG_MISALIGNED)
     flags.extend(extra)
     return CellValue(table=table, row=row, column=column, value=parsed.value, raw=placed.raw,
-                     flags=tuple(flags), block=block, unit=unit)
+                     flags=tuple(flags), block=block, unit=unit, confidence=placed.confidence)
 
 
 _NOT_PRINTED: Final = _Placed("")
@@ -603,12 +635,13 @@ def _place_by_header(tokens: list[Token], header_columns: dict[int, dict[str, tu
             continue
         if code in placed:
             return None
-        placed[code] = _Placed(t.raw)
+        placed[code] = _Placed.of(t)
     return [placed.get(c, _Placed("", collapsed=True)) for c in layouts.TABLE3_COLUMNS], False
 
 
 def _is_table3_label(key: str, groups: dict[str, tuple[str, ...]]) -> bool:
-    return bool(key) and (lookup_table3_row(key) is not None or key in _T3_GROUPS or key in _T3_HEADERS
+    return bool(key) and (lookup_table3_row(key) is not None or key in _T3_GROUPS or lookup(key, _T3_GROUPS) is not None
+                          or key in _T3_HEADERS
                           or labels.TABLE3_NOTE_MARK in key or lookup(key, _T3_COLUMNS) is not None)
 
 

@@ -9,6 +9,7 @@ is still read from its last good bytes.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -31,6 +32,11 @@ def _code_fingerprint() -> str:
         for path in sorted((_PACKAGE / sub).glob("*.py")):
             digest.update(path.read_bytes())
     digest.update((_PACKAGE / "model.py").read_bytes())
+    # A scan reads differently with OCR installed (and by model version) than refused without it.
+    try:
+        digest.update(f"ocr={importlib.metadata.version('rapidocr-onnxruntime')}".encode())
+    except importlib.metadata.PackageNotFoundError:
+        digest.update(b"ocr=none")
     return digest.hexdigest()[:16]
 
 

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -45,6 +45,20 @@ _READY: Final = "ready"
 # How long a new worker may take to start and import the readers (a loaded CI machine: seconds);
 # never counted against a document's budget.
 _START_TIMEOUT_S: Final = 120.0
+# A reader that knows a document needs more (OCR of a scan: seconds per page, and the detection
+# model's ~0.8 GB) asks for it (`ask_for_more`); the parent grants it up to these limits over the
+# budget it was given, and says so in the reason if the document still runs over.
+MAX_EXTRA_S: Final = 600.0
+MAX_MEMORY_BYTES: Final = 3 * 1024 * 1024 * 1024
+_MORE: Final = "more"
+_ask: Callable[[float, int], None] | None = None
+
+
+def ask_for_more(seconds: float, memory_bytes: int = 0) -> None:
+    """Ask the watching parent for `seconds` more time on the current document and a memory budget
+    of at least `memory_bytes` (a no-op outside a reader process)."""
+    if _ask is not None:
+        _ask(seconds, memory_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,9 @@ def _serve_stdio() -> None:
     from tasks.extract.reader import read_report
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # a damaged PDF logs a line per bad operator
+    global _ask
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    _ask = lambda seconds, memory: _send(out, (_MORE, float(seconds), int(memory)))  # noqa: E731
     _send(out, _READY)  # imports done: from here on the parent's clock is the document's
     while True:
         job = _receive(inp)
@@ -164,6 +180,7 @@ class _Worker:
         except (BrokenPipeError, OSError):
             return Outcome(None, f"the reader process died before reading (exit code {self.process.poll()})")
         fd = self.process.stdout.fileno()
+        granted = 0.0
         while True:
             ready, _, _ = select.select([fd], [], [], _POLL_S)
             if ready:
@@ -174,13 +191,20 @@ class _Worker:
                 if answer is None:
                     return Outcome(None, f"the reader process died while reading (exit code {self.process.wait(5)})",
                                    time.perf_counter() - start)
+                if isinstance(answer, tuple) and answer[:1] == (_MORE,):
+                    extra = min(answer[1], MAX_EXTRA_S - granted)
+                    granted += extra
+                    timeout_s += extra
+                    memory_bytes = max(memory_bytes, min(answer[2], MAX_MEMORY_BYTES))
+                    continue
                 return answer
             elapsed = time.perf_counter() - start
             if not self.alive():
                 return Outcome(None, f"the reader process died while reading (exit code {self.process.poll()})",
                                elapsed)
             if elapsed > timeout_s:
-                raise _Exceeded(f"over the {timeout_s:g} s time budget for one document", elapsed)
+                raise _Exceeded(f"over the {timeout_s:g} s time budget for one document"
+                                + (f" ({granted:g} s of it asked for by the reader)" if granted else ""), elapsed)
             if self.rss() > memory_bytes:
                 raise _Exceeded(f"over the {memory_bytes // (1024 * 1024)} MB memory budget for one document",
                                 elapsed)

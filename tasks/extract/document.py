@@ -28,6 +28,7 @@ class Token:
     `kind` is "cell" for a cell whose boundaries the capture kept; the label scanner of
     `tasks.extract.stream` makes "label", "value" and "text" tokens instead, and marks a value
     `tight` when no separator stood before it (its digits ran into the label or another value).
+    A cell read by OCR (`tasks.extract.ocr`) keeps its recognition `confidence`.
     """
 
     raw: str
@@ -38,6 +39,7 @@ class Token:
     grid: int | None = None  # which grid of the document the cell belongs to
     kind: Literal["cell", "label", "value", "text"] = "cell"
     tight: bool = False
+    confidence: float | None = None  # OCR: the recognition confidence of the cell's text (lowest line)
     key: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,11 +88,12 @@ Item = str | Grid
 class Document:
     """A decoded report: prose lines and grids in reading order."""
 
-    kind: Literal["html", "text", "pdf", "docx"]
+    kind: Literal["html", "text", "pdf", "docx", "scan"]
     items: list[Item]
     title: str | None = None  # <title> of an HTML page
     encoding: str = "utf-8"
     warnings: list[str] = field(default_factory=list)
+    ocr_pages: str | None = None  # a scan: which pages OCR read ("pages 1, 3–5")
 
     def lines(self) -> list[str]:
         """Prose lines, with each grid row rendered as one 'a | b | c' line (for metadata search)."""

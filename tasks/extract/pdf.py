@@ -11,8 +11,8 @@ Where a page has no ruling lines, the table rows come out as text lines such as
 "一、本年新收政府信息公开申请数量 95 0 0 0 0 0 95"; `split_text_row` cuts them into a label and
 value cells (see `tasks.extract.sections.section_tokens`).
 
-Guard rails: a size cap (the reader's), a page cap, and a scan without a text layer is refused
-("scanned PDF, no text layer"), never guessed.
+Guard rails: a size cap (the reader's), a page cap; a scan without a text layer is not guessed at
+from its (absent) text: `ScannedPdf` sends it to OCR.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from typing import Final
 from tasks.errors import UnsupportedFormat
 from tasks.extract.document import Document, Grid, GridCell, Item, Token
 from tasks.extract.text import is_page_mark
+
+
+class ScannedPdf(UnsupportedFormat):
+    """A PDF without a text layer: the reader hands it to OCR (`tasks.extract.ocr`)."""
+
 
 MAX_PAGES: Final = 80
 MIN_TEXT_CHARS: Final = 40  # fewer characters than this in the whole text layer: a scan
@@ -143,5 +148,5 @@ def read_pdf(data: bytes, source: str | None = None) -> Document:
     except Exception as exc:  # pdfminer raises many types on damaged files
         raise UnsupportedFormat(f"corrupted or truncated PDF ({type(exc).__name__}: {exc})", source=source) from exc
     if chars < MIN_TEXT_CHARS:
-        raise UnsupportedFormat("scanned PDF, no text layer", source=source)
+        raise ScannedPdf("scanned PDF, no text layer", source=source)
     return Document(kind="pdf", items=items, warnings=warnings)

@@ -15,9 +15,10 @@ from typing import Final
 
 from tasks.errors import ExtractError, MissingMetadata, NoTablesFound, SourceError, UnsupportedFormat, XxgkError
 from tasks.extract.align import Capture, align_table2, align_table3, align_table4
+from tasks.extract.correct import correct_single_cell, flag_ocr
 from tasks.extract.decode import decode_text, sniff_kind
 from tasks.extract.detect import detect_template
-from tasks.extract.document import Document, Token
+from tasks.extract.document import Document, Grid, Token
 from tasks.extract.html import read_html
 from tasks.extract.metadata import read_metadata
 from tasks.extract.sections import section_tokens, split_sections
@@ -34,7 +35,6 @@ _NFKC_MAX_EXPANSION: Final = 18  # U+FDFA ﷺ folds to 18 characters, the most o
 _UNSUPPORTED: Final = {
     "doc": "legacy Word .doc (OLE2) is not read; save it as .docx or PDF",
     "zip": "a ZIP archive that is not a Word .docx document",
-    "image": "an image, not a document with a text layer",
     "binary": "not a document: binary data (an executable, an archive or random bytes)",
 }
 
@@ -55,9 +55,18 @@ def read_document(data: bytes, *, content_type: str | None = None, source: str |
 
 def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | None) -> Document:
     if kind == "pdf":
-        from tasks.extract.pdf import read_pdf
+        from tasks.extract.pdf import ScannedPdf, read_pdf
 
-        return read_pdf(data, source)
+        try:
+            return read_pdf(data, source)
+        except ScannedPdf:
+            from tasks.extract.ocr import read_scanned_pdf
+
+            return read_scanned_pdf(data, source)
+    if kind == "image":
+        from tasks.extract.ocr import read_image
+
+        return read_image(data, source)
     if kind == "docx":
         from tasks.extract.docx import read_docx
 
@@ -73,7 +82,14 @@ def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | N
         raise UnsupportedFormat(f"{len(text)} characters that NFKC expands to {folded} (cap {2 * MAX_TEXT_CHARS}): "
                                 f"refused", source=source)
     if kind == "html":
-        return read_html(text, encoding=encoding)
+        doc = read_html(text, encoding=encoding)
+        if not any(isinstance(item, Grid) for item in doc.items) and "data:image/" in text:
+            from tasks.extract.ocr import inline_images, with_image_tables
+
+            images = inline_images(text)
+            if images:
+                return with_image_tables(doc, images, source)
+        return doc
     doc = read_text(text)
     doc.encoding = encoding
     return doc
@@ -149,6 +165,15 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
     if len(data) > MAX_DOCUMENT_BYTES:
         raise SourceError(f"document is {len(data)} bytes, over the {MAX_DOCUMENT_BYTES}-byte cap", source=source)
     doc = read_document(data, content_type=content_type, source=source)
+    try:
+        return _report_of(doc, data, source, organ, year)
+    except NoTablesFound as exc:
+        if doc.ocr_pages:  # say where OCR looked
+            raise NoTablesFound(f"OCR found no table on {doc.ocr_pages} ({exc.reason})", source=source) from exc
+        raise
+
+
+def _report_of(doc: Document, data: bytes, source: str, organ: str | None, year: int | None) -> Report:
     warnings: list[str] = list(doc.warnings)
     sections = split_sections(doc)
     tokens = {code: section_tokens(sections[code], doc, warnings) if code in sections else []
@@ -175,7 +200,12 @@ def read_report(data: bytes, *, source: str = "<bytes>", content_type: str | Non
         raise NoTablesFound("the table sections hold no row of the national template", source=source)
 
     ends_in_tables = not (codes.SEC_PROBLEMS in sections or codes.SEC_OTHER in sections)
+    if doc.kind == "scan":
+        table2, table3, table4 = flag_ocr(table2), flag_ocr(table3), flag_ocr(table4)
     checks = check_report(template, table2, table3, table4, subtotals, ends_in_tables=ends_in_tables)
+    if doc.kind == "scan":
+        (table2, table3, table4), checks = correct_single_cell(
+            template, (table2, table3, table4), subtotals, checks, ends_in_tables=ends_in_tables, warnings=warnings)
     table3, table4 = flag_missing_totals(table3, table4, checks)
 
     report_organ = organ or meta.organ or None

@@ -168,8 +168,8 @@ def _line_tokens(lines: list[str], doc: Document, warnings: list[str], where: st
         return split_label_cells(tokenize_table_lines(lines, warnings, where))
     tokens: list[Token] = []
     for line in (ln.strip() for ln in lines):
-        cells = split_text_row(line) if doc.kind == "pdf" else None
-        if cells:  # a PDF table row without ruling lines: "规章 0 0 0"
+        cells = split_text_row(line) if doc.kind in ("pdf", "scan") else None
+        if cells:  # a PDF (or scanned) table row without ruling lines: "规章 0 0 0"
             tokens += [Token(c, new_row=i == 0) for i, c in enumerate(cells)]
         elif line:
             tokens.append(Token(line, new_row=True))

@@ -87,7 +87,9 @@ def write_catalog(data_dir: DataDir, run_id: str) -> str | None:
                 for zone in schemas.ZONES.values():
                     for dataset in schemas.PUBLISHED:
                         files = f"{base}/{zone}/{dataset}/**/*.parquet".replace("'", "''")
-                        con.execute(f"create view {view_name(zone, dataset)} as select * from read_parquet('{files}')")
+                        # by name: a year written before a column was added (0.4: `confidence`) reads as null there
+                        con.execute(f"create view {view_name(zone, dataset)} as select * "
+                                    f"from read_parquet('{files}', union_by_name = true)")
                 for dataset in ("reports", "report_summary"):  # both zones, told apart by `status`
                     con.execute(f"create view all_{dataset} as select * from {dataset} union all by name "
                                 f"select * from quarantine_{dataset}")

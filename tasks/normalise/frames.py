@@ -75,12 +75,13 @@ def build_frames(read: list[ReadReport], unread: list[UnreadDocument]) -> dict[s
         for c in r.report.table2:
             proactive.append({**base, "block": c.block, "row_code": c.row, "column_code": c.column,
                               "value": None if c.value is None else float(c.value), "unit": c.unit,
-                              "raw": c.raw, "flags": list(c.flags)})
+                              "raw": c.raw, "flags": list(c.flags), "confidence": c.confidence})
         for c in r.report.table3:
             requests.append({**base, "row_code": c.row, "column_code": c.column, "value": c.value, "raw": c.raw,
-                             "flags": list(c.flags)})
+                             "flags": list(c.flags), "confidence": c.confidence})
         for c in r.report.table4:
-            review.append({**base, "column_code": c.column, "value": c.value, "raw": c.raw, "flags": list(c.flags)})
+            review.append({**base, "column_code": c.column, "value": c.value, "raw": c.raw, "flags": list(c.flags),
+                           "confidence": c.confidence})
         for k in r.report.checks:
             checks.append({**base, "check_id": k.id, "scope": k.scope,
                            "lhs": None if k.lhs is None else float(k.lhs),

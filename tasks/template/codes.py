@@ -49,6 +49,8 @@ FLAG_GROUP_AS_LEAF: Final = "group_as_leaf"  # a group row printed without its s
 FLAG_NOT_PRINTED: Final = "not_printed"        # the report does not print this row or block at all
 FLAG_SOLVED: Final = "solved"                  # a capture without cell boundaries: placed by the 勾稽 relations
 FLAG_JOINED: Final = "joined"                  # ... from two printed tokens (a number broken over two lines)
+FLAG_OCR: Final = "ocr"                        # read by OCR from a scan; the cell's `confidence` is the recognition's
+FLAG_OCR_CORRECTED: Final = "ocr_corrected"    # ... and its value replaced: the only one that makes every relation hold
 FLAG_BLANK_OR_ZERO: Final = "blank_or_zero"    # ... as 0, though the capture cannot tell a 0 from a blank here
 
 # Check ids and severities (spec §7).
