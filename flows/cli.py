@@ -88,20 +88,35 @@ def _summary(report) -> str:  # type: ignore[no-untyped-def]
 
 def _read_one(source: str, organ: str | None, year: int | None):  # type: ignore[no-untyped-def]
     """The budgeted read of one source; a page that only wraps its report is read through its
-    PDF/Word attachment, as the flows do. Raises XxgkError when a source cannot be loaded."""
+    PDF/Word attachment, or its images by OCR, as the flows do. Raises XxgkError when a source
+    cannot be loaded."""
+    from tasks.errors import XxgkError
     from tasks.extract.budget import Job, read_in_budget
     from tasks.extract.reader import load_source
-    from tasks.fetch.attachments import attachment_link
+    from tasks.fetch.attachments import attachment_link, embed_images, image_links
 
     location = source
     while True:
         data, content_type = load_source(location)
         # read in a worker process under the flows' budget (10 s, 1 GB): a hostile file cannot hang the shell
         (outcome,) = read_in_budget([Job(data, source, content_type, organ, year)])
-        link = attachment_link(data, content_type, location) if (
-            location == source and outcome.report is None and (outcome.error or "").startswith("NoTablesFound")
-            and source.startswith(("http://", "https://"))) else None
+        wrapper = location == source and outcome.report is None and (outcome.error or "").startswith(
+            "NoTablesFound") and source.startswith(("http://", "https://"))
+        link = attachment_link(data, content_type, location) if wrapper else None
         if link is None:
+            pictures = image_links(data, content_type, location) if wrapper else []
+            if not pictures:
+                return outcome
+            err.print(f"xxgk: {source}: no tables on the page; reading its {len(pictures)} image(s) by OCR",
+                      markup=False)
+            images: dict[str, bytes] = {}
+            for url in pictures:
+                try:
+                    images[url] = load_source(url)[0]
+                except XxgkError as exc:
+                    err.print(f"xxgk: {url}: {exc.reason}; left out", markup=False)
+            page = embed_images(data, content_type, location, images)
+            (outcome,) = read_in_budget([Job(page, source, "text/html; charset=utf-8", organ, year)])
             return outcome
         err.print(f"xxgk: {source}: no tables on the page; reading its attachment {link}", markup=False)
         location = link

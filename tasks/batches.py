@@ -31,7 +31,7 @@ from tasks import schemas
 from tasks.catalogue import Target
 from tasks.extract.batch import batch_key, extract_documents
 from tasks.extract.budget import MAX_PROCESSES
-from tasks.fetch.attachments import attachment_targets
+from tasks.fetch.attachments import attachment_targets, embed_images, picture_wrappers
 from tasks.fetch.client import HOSTS, fetch_all, host_key
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
@@ -165,12 +165,19 @@ def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: Fet
         used += (att_part,)
         part, meta = _merge_attachments(data_dir, year, part, att_part, att_meta)
         cached = cached and att_cached
+    pictured = picture_wrappers(targets, entries, _unread_of(meta, year), store, attached)
+    if pictured:
+        pic_part, pic_meta, pic_cached = _extracted(_with_pictures(pictured, store, settings), data_dir, year)
+        used += (pic_part,)
+        part, meta = _merge_attachments(data_dir, year, part, pic_part, pic_meta)
+        cached = cached and pic_cached
     failures: list[dict[str, str]] = []
     for t, e in zip(targets, entries, strict=True):
         if e.error is not None:
             fallback = " (read from the last good bytes)" if e.sha256 else ""
             failures.append({"source": t.source, "stage": "fetch", "reason": e.error + fallback})
-    touched = {host_key(t.location) for t in [*targets, *attached]}
+    touched = {host_key(u) for u in [*(t.location for t in [*targets, *attached]),
+                                     *(u for _, _, urls in pictured for u in urls)]}
     starts = {h: t for h, t in HOSTS.last_starts().items() if h in touched}
     listed = {f["source"] for f in failures}
     failures += [{"source": u["source"], "stage": "extract", "reason": u["error"]}
@@ -182,6 +189,23 @@ def run_batch(targets: list[Target], data_dir: DataDir, year: int, settings: Fet
         failed=sum(1 for e in entries if e.error is not None),
         extracted=int(meta["extracted"]), cached=cached, failures=failures, used=(*used, part),
         host_starts=starts)
+
+
+def _with_pictures(pictured: list[tuple[Target, ManifestEntry, list[str]]], store: RawStore,
+                   settings: FetchSettings) -> list[tuple[Target, ManifestEntry | None]]:
+    """Each picture wrapper as one document: its images fetched (politely, cached like any source)
+    and put inline into the page, stored as a raw object of its own."""
+    links = [u for _, _, urls in pictured for u in urls]
+    fetched = {u: store.record(r) for u, r in zip(links, fetch_all([store.request(u) for u in links], settings),
+                                                   strict=True)}
+    out: list[tuple[Target, ManifestEntry | None]] = []
+    for target, entry, urls in pictured:
+        assert entry.sha256 is not None
+        images = {u: store.read(e.sha256) for u in urls if (e := fetched[u]).sha256 is not None}
+        page = embed_images(store.read(entry.sha256), entry.content_type, entry.final_url or target.location, images)
+        out.append((target, replace(entry, sha256=store.put(page), content_type="text/html; charset=utf-8",
+                                    changed=entry.changed or any(fetched[u].changed for u in urls))))
+    return out
 
 
 def prune_batches(data_dir: DataDir, year: int, keep: list[str]) -> int:

@@ -560,21 +560,25 @@ def read_image(data: bytes, source: str | None = None) -> Document:
 
 
 _INLINE_IMAGE: Final = re.compile(
-    r"""<img\b[^>]*?\bsrc\s*=\s*["']data:image/(?:png|jpe?g|gif|tiff?|bmp);base64,([^"']+)["']""", re.IGNORECASE)
+    r"""(<img\b[^>]*?\bsrc\s*=\s*["'])data:image/(?:png|jpe?g|gif|tiff?|bmp);base64,([^"']+)(?=["'])""", re.IGNORECASE)
 
 
-def inline_images(html: str) -> list[bytes]:
-    """The images embedded in an HTML page (`<img src="data:image/png;base64,…">`), in page order."""
+def split_inline_images(html: str) -> tuple[str, list[bytes]]:
+    """The images embedded in an HTML page (`<img src="data:image/png;base64,…">`), in page order,
+    and the page with those URIs emptied (the text caps then measure the page, not its pictures)."""
     import base64
     import binascii
 
-    out = []
-    for m in _INLINE_IMAGE.finditer(html):
+    images: list[bytes] = []
+
+    def take(m: re.Match[str]) -> str:
         try:
-            out.append(base64.b64decode(m.group(1), validate=False))
+            images.append(base64.b64decode(m.group(2), validate=False))
         except (binascii.Error, ValueError):
-            continue
-    return out
+            pass
+        return f"{m.group(1)}data:,"
+
+    return _INLINE_IMAGE.sub(take, html), images
 
 
 def with_image_tables(doc: Document, images: list[bytes], source: str | None) -> Document:

@@ -72,6 +72,11 @@ def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | N
 
         return read_docx(data, source)
     text, encoding = decode_text(data, content_type)
+    images: list[bytes] = []
+    if kind == "html" and "data:image/" in text:  # pictures inline in the page: OCR'd if it has no table
+        from tasks.extract.ocr import split_inline_images
+
+        text, images = split_inline_images(text)
     if len(text) > MAX_TEXT_CHARS:
         raise UnsupportedFormat(f"{len(text)} characters of {kind} (cap {MAX_TEXT_CHARS}): not a report, refused",
                                 source=source)
@@ -83,12 +88,10 @@ def _read_kind(kind: str, data: bytes, content_type: str | None, source: str | N
                                 f"refused", source=source)
     if kind == "html":
         doc = read_html(text, encoding=encoding)
-        if not any(isinstance(item, Grid) for item in doc.items) and "data:image/" in text:
-            from tasks.extract.ocr import inline_images, with_image_tables
+        if images and not any(isinstance(item, Grid) for item in doc.items):
+            from tasks.extract.ocr import with_image_tables
 
-            images = inline_images(text)
-            if images:
-                return with_image_tables(doc, images, source)
+            return with_image_tables(doc, images, source)
         return doc
     doc = read_text(text)
     doc.encoding = encoding

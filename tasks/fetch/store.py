@@ -82,6 +82,13 @@ class RawStore:
                               f"the next run fetches it again")
         return data
 
+    def put(self, data: bytes) -> str:
+        """Store bytes made here (a page with its images inline) by their hash; returns the hash."""
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.intact(digest):
+            self.data_dir.write_bytes(self.object_path(digest), data)
+        return digest
+
     def record(self, result: FetchResult) -> ManifestEntry:
         """Store the bytes (if any) and the manifest entry; failures keep the last good bytes."""
         prev = self.entry(result.url)
@@ -90,9 +97,7 @@ class RawStore:
         good_at = prev.good_fetched_at if prev else None
         etag, last_modified = (prev.etag, prev.last_modified) if prev else (None, None)
         if result.body is not None and result.error is None:
-            digest = hashlib.sha256(result.body).hexdigest()
-            if not self.intact(digest):
-                self.data_dir.write_bytes(self.object_path(digest), result.body)
+            digest = self.put(result.body)
             changed = digest != sha
             sha, content_type, good_at = digest, result.content_type, now
             etag, last_modified = result.etag, result.last_modified

@@ -225,3 +225,35 @@ def test_two_wrong_cells_are_never_corrected_one_at_a_time(huaian: Report) -> No
 def test_cell_text_cleaning_keeps_what_is_not_a_fleck() -> None:
     assert [clean_cell_text(t) for t in ("4.", ".0", "|7", "O", "7545.0", "1.5", "—", "3.补正", "12件")] == \
         ["4", "0", "7", "0", "7545.0", "1.5", "—", "3.补正", "12件"]
+
+
+def test_a_page_showing_its_report_as_linked_images_is_read_by_the_batch(tmp_path: Path) -> None:
+    """The flows' batch (fetch -> read -> normalise) on a real HTTP server: a page whose report is
+    three <img> files; the images are fetched politely and cached, the page is read with them inline."""
+    import polars as pl
+
+    from tasks.batches import part_path, run_batch
+    from tasks.catalogue import Target
+    from tasks.load.storage import DataDir
+    from tests.http_server import serve
+
+    pages = scanned_pages(SAMPLES / "022_hongze_2024.pdf", Damage(dpi=200, jpeg_quality=80))[1:4]
+    names = [f"/uploads/2025/p{i}.png" for i in range(2, 5)]
+    page = html_with_image_pages("淮安市洪泽区人民政府2024年政府信息公开工作年度报告", pages, names)
+    routes = {"/xxgk/2024.html": (200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()),
+              **{n: (200, {"Content-Type": "image/png"}, png(p)) for n, p in zip(names, pages, strict=True)}}
+    data_dir = DataDir(str(tmp_path / "data"))
+    with serve(routes) as base:
+        target = Target(source=f"{base}/xxgk/2024.html", location=f"{base}/xxgk/2024.html",
+                        organ="淮安市洪泽区人民政府", region="江苏省淮安市", level="county", year=2024)
+        first = run_batch([target], data_dir, 2024)
+        again = run_batch([target], data_dir, 2024)
+    assert first.extracted == 1 and not first.failures, first.failures
+    assert again.cached and again.part == first.part  # unchanged images: nothing read again
+    requests = pl.read_parquet(data_dir.read_bytes(part_path(first.part, "requests")))
+    truth = PDFS["022_hongze_2024.pdf"][0]
+    got = {f"t3.{r['row_code']}.{r['column_code']}": r for r in requests.iter_rows(named=True)}
+    assert {k: got[k]["value"] for k in truth if k.startswith("t3.")} == {k: v for k, v in truth.items()
+                                                                          if k.startswith("t3.")}
+    assert all(codes.FLAG_OCR in r["flags"] for r in got.values() if codes.FLAG_NOT_PRINTED not in r["flags"])
+    assert requests["confidence"].drop_nulls().len() > 100
