@@ -76,10 +76,10 @@ def lookup(key: str, dictionary: dict[str, str], warnings: list[str] | None = No
 
 
 # OCR drops the numbering of a label more than any other part of it: "一、" reads as nothing (the
-# stroke of 一 is taken for a ruling line), "三、" as "三". A label printed without (or with a
+# stroke of 一 is taken for a ruling line) or as "、", "三、" as "三". A label printed without (or with a
 # mangled) numbering is looked up among the labels with their numbering taken off, where that is
 # unambiguous.
-_MANGLED_NUMBERING: Final = re.compile(r"^(?:[一二三四五六七八九十]+[、.,，]?|\d{1,2}[、.,，]?)(?=[^\d])")
+_MANGLED_NUMBERING: Final = re.compile(r"^(?:[一二三四五六七八九十]+[、.,，]?|\d{1,2}[、.,，]?|[、.,，])(?=[^\d])")
 _UNNUMBERED: dict[int, dict[str, str | None]] = {}
 
 

@@ -13,8 +13,9 @@ the `rapidocr-onnxruntime` wheel: nothing is downloaded, every run gives the sam
    tables are read from the text lines, as a PDF without ruling lines is.
 3. **Cells**: inside a ruled table every cell is a region enclosed by lines (connected
    components of what is not line), so cells spanning rows or columns come out as spans; each
-   recognised text box goes to the cell holding its centre. Red (a seal stamped over the table)
-   is whitened inside tables before recognition.
+   recognised text box goes to the cell holding its centre, and a cell left empty or holding
+   something that is not a clean number is recognised again from its own ink. Red (a seal
+   stamped over a table or the signature) is whitened before recognition.
 4. **Tokens**: every cell becomes a `Token` with its recognised text and `confidence` (the lowest
    of its boxes); prose outside tables becomes lines. From here on labels, template detection,
    value parsing and the 勾稽 checks are the ones every reader shares.
@@ -53,6 +54,7 @@ MIN_SKEW_DEG: Final = 0.15
 SPECKLE_SHARE: Final = 4e-4
 WORKING_LONG_SIDE: Final = 2339  # pixels: the long side of A4 at RENDER_DPI
 MAX_UPSCALE: Final = 2.5
+FRAME_PX: Final = 10  # pixels at the working size
 _NUMERIC: Final = frozenset("0123456789.,-+%")
 _CLEAN_NUMBER: Final = re.compile(r"^\d+(?:\.\d+)?$")
 MAX_REREAD_CHARS: Final = 8  # longer text in a cell is a label: never read again from its crop
@@ -272,6 +274,12 @@ def ruled_tables(rgb: np.ndarray) -> list[RuledTable]:
 def _cells(mask: np.ndarray, x: int, y: int) -> RuledTable | None:
     import cv2
 
+    # A table continued on the next page has no line under its last row (nor, on that page, over its
+    # first): the frame of the lines' box closes them, so those rows are cells too.
+    # The frame is thick enough to meet lines that stop a few pixels short of the box's edge.
+    mask = mask.copy()
+    mask[:FRAME_PX, :] = mask[-FRAME_PX:, :] = 255
+    mask[:, :FRAME_PX] = mask[:, -FRAME_PX:] = 255
     count, _, stats, _ = cv2.connectedComponentsWithStats(255 - mask, connectivity=4)
     h, w = mask.shape
     boxes = []
@@ -343,16 +351,17 @@ def despeckle(rgb: np.ndarray) -> np.ndarray:
     return cv2.medianBlur(rgb, 3)
 
 
-def whiten_red(rgb: np.ndarray, tables: list[RuledTable]) -> np.ndarray:
-    """A seal stamped over a table: its red strokes whitened inside the tables, black ink kept."""
+def whiten_red(rgb: np.ndarray) -> np.ndarray:
+    """A seal stamped over a table or a signature: its red strokes whitened, black ink kept (where
+    the two cross, black wins: its red channel is dark too)."""
     import numpy as np
 
+    wide = rgb.astype(np.int16)
+    red = (wide[:, :, 0] > 110) & (wide[:, :, 0] - np.maximum(wide[:, :, 1], wide[:, :, 2]) > 50)
+    if not red.any():
+        return rgb
     out = rgb.copy()
-    for t in tables:
-        part = out[t.y0:t.y1, t.x0:t.x1].astype(np.int16)
-        red = (part[:, :, 0] > 110) & (part[:, :, 0] - np.maximum(part[:, :, 1], part[:, :, 2]) > 50)
-        view = out[t.y0:t.y1, t.x0:t.x1]
-        view[red] = 255
+    out[red] = 255
     return out
 
 
@@ -532,7 +541,7 @@ def read_pages(pages: list[np.ndarray], source: str | None, what: str, unit: str
     for i in wanted:
         start = time.perf_counter()
         rgb, tables = uprights[i]
-        boxes = recognise(whiten_red(rgb, tables) if tables else rgb)
+        boxes = recognise(whiten_red(rgb))
         for _, item in page_items(boxes, tables, rgb):
             if isinstance(item, str) and is_page_mark(item, bare_numbers=False):
                 warnings.append(f"page mark {item!r} dropped")
