@@ -13,7 +13,8 @@ What it measures, so that it cannot flatter:
   a fresh PREFECT_HOME (its own ephemeral API and database; the server's start-up is timed apart,
   by a trivial flow run first);
 * peak RSS is sampled every 0.2 s over the whole process tree (flow process, reader processes,
-  Dask workers; the Prefect API server is reported apart) and the maximum of the sum is printed;
+  Dask workers; the Prefect API server is reported apart) and the maximum of the sum is printed,
+  also per stage (tree and the flow process alone), so a stage whose memory grows shows itself;
 * the second run of each size is a rerun over the same data directory: every document unchanged.
 """
 
@@ -99,10 +100,11 @@ def _child(catalogue: str, data_dir: str, year: int, dask: int) -> None:
     start = time.perf_counter()
     summary = ingest(year=year, catalogue=catalogue, data_dir=data_dir, min_reports_for_rate=10**9, **options)
     wall = time.perf_counter() - start
+    ended_at = time.time()
     if cluster is not None:
         cluster.close()
     print(json.dumps({"server_start_s": started, "wall_s": wall, "counts": summary["counts"],
-                      "seconds": summary.get("seconds", {})}))
+                      "seconds": summary.get("seconds", {}), "ended_at": ended_at}))
 
 
 def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: int, dask: int) -> dict:
@@ -113,11 +115,13 @@ def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: i
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(catalogue), str(data_dir), str(year),
                              str(dask)], stdout=subprocess.PIPE, env=env, cwd=ROOT)
     peak = [0, 0]
+    samples: list[tuple[float, int, int]] = []  # (time, whole tree, the flow process alone)
 
     def sample() -> None:
         while proc.poll() is None:
             pipeline, server = _tree_rss(proc.pid)
             peak[0], peak[1] = max(peak[0], pipeline), max(peak[1], server)
+            samples.append((time.time(), pipeline, _rss(proc.pid)))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -128,6 +132,14 @@ def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: i
         raise SystemExit(f"the measured run failed (exit {proc.returncode})")
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["peak_rss_gb"], result["server_rss_gb"] = peak[0] / 2**30, peak[1] / 2**30
+    # Peak per stage: the stages' seconds laid back from the end of the flow (its set-up before the
+    # batches is a fraction of a second), so a stage whose memory grows with the year shows itself.
+    end, result["stage_peaks_gb"] = result["ended_at"], {}
+    for stage, seconds in reversed(list(result["seconds"].items())):
+        window = [(tree, own) for t, tree, own in samples if end - seconds <= t <= end]
+        if window:
+            result["stage_peaks_gb"][stage] = (max(w[0] for w in window) / 2**30, max(w[1] for w in window) / 2**30)
+        end -= seconds
     return result
 
 
@@ -136,7 +148,10 @@ def _line(label: str, n: int, r: dict) -> str:
     return (f"{label:<22} {n:7d} reports {r['wall_s']:8.1f} s {n / r['wall_s']:7.1f} reports/s  "
             f"peak RSS {r['peak_rss_gb']:.2f} GB "
             f"(API server {r['server_rss_gb']:.2f} GB, start {r['server_start_s']:.1f} s)"
-            f"  [{stages}]")
+            f"  [{stages}]"
+            + ("\n    peak RSS per stage (tree / flow process): " + ", ".join(
+                f"{k} {tree:.2f}/{own:.2f} GB" for k, (tree, own) in reversed(r["stage_peaks_gb"].items()))
+               if r.get("stage_peaks_gb") else ""))
 
 
 def main() -> None:

@@ -78,8 +78,9 @@ def test_every_cell_is_right_or_caught(scan: tuple[str, Report]) -> None:
     if key != "huaian-150dpi-speckled":  # the clean scans: every cell right, only the report's real error fails
         assert not wrong
         assert {(c.id, c.scope) for c in report.failed_checks} == real_failures
-    else:
-        assert len(wrong) <= 10, wrong
+    else:  # speckle at 150 dpi takes a lone "1" with it now and then (3 of 200 cells here): caught, never published
+        assert len(wrong) <= 4, wrong
+        assert report.failed_checks
 
 
 def test_scan_cells_are_flagged_with_their_confidence_and_the_pages_are_named(scan: tuple[str, Report]) -> None:
