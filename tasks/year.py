@@ -8,7 +8,7 @@
 
 Nothing here holds a year of cells: the reports table (one row per report) and last year's index
 (about ten values per organ) are the only year-sized frames; everything else is one part or one
-chunk of `CHUNK_ROWS` rows at a time, so peak memory does not grow with the number of reports.
+chunk of `CHUNK_CELLS` values at a time, so peak memory does not grow with the number of reports.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema
 from tasks.validate.overrides import Releases
 from tasks.validate.route import apply_gate
 
-CHUNK_ROWS: Final = 100_000  # rows per Great Expectations validation: GX copies each chunk several times
+# Values (rows × columns) per Great Expectations validation: GX copies each chunk several times.
+# 800,000 is 100,000 rows of a cell dataset.
+CHUNK_CELLS: Final = 800_000
 
 
 @dataclass(slots=True)
@@ -76,16 +78,23 @@ def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     return last_year_index(requests, proactive)
 
 
-def _chunks(frames: Iterator[pl.DataFrame], rows: int = CHUNK_ROWS) -> Iterator[pl.DataFrame]:
-    """Concatenate consecutive frames into chunks of about `rows` rows."""
+def _chunks(frames: Iterator[pl.DataFrame], cells: int = CHUNK_CELLS) -> Iterator[pl.DataFrame]:
+    """Consecutive frames concatenated (or one frame sliced) into chunks of about `cells` values.
+
+    Counted in values, not rows: a row of `report_summary` holds forty figures, a row of `requests`
+    one cell, and GX's copies of a chunk grow with both. A year-sized frame (the reports table) is
+    sliced, so no chunk grows with the year.
+    """
     buffer: list[pl.DataFrame] = []
     size = 0
     for frame in frames:
-        buffer.append(frame)
-        size += frame.height
-        if size >= rows:
-            yield pl.concat(buffer)
-            buffer, size = [], 0
+        rows = max(1, cells // max(frame.width, 1))
+        for piece in (frame.iter_slices(rows) if frame.height > rows else (frame,)):
+            buffer.append(piece)
+            size += piece.height
+            if size >= rows:
+                yield pl.concat(buffer)
+                buffer, size = [], 0
     if buffer:
         yield pl.concat(buffer)
 
