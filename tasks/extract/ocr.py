@@ -153,7 +153,8 @@ def pdf_pages(data: bytes, source: str | None, dpi: int = RENDER_DPI) -> list[np
             scale = dpi / 72
             if w * h * scale * scale > MAX_PIXELS:
                 scale = (MAX_PIXELS / (w * h)) ** 0.5
-            pages.append(page.render(scale=scale).to_numpy()[:, :, :3].copy())
+            # pdfium renders BGR(A) unless asked for RGB: the red of a seal would read as blue
+            pages.append(page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3].copy())
         return pages
     finally:
         pdf.close()

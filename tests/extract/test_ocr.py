@@ -287,3 +287,15 @@ def test_a_page_showing_its_report_as_linked_images_is_read_by_the_batch(tmp_pat
                                                                           if k.startswith("t3.")}
     assert all(codes.FLAG_OCR in r["flags"] for r in got.values() if codes.FLAG_NOT_PRINTED not in r["flags"])
     assert requests["confidence"].drop_nulls().len() > 100
+
+
+def test_pdf_pages_are_rendered_in_rgb_so_a_seal_is_red() -> None:
+    from PIL import Image
+
+    from tasks.extract.ocr import pdf_pages, whiten_red
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (220, 30, 40)).save(buf, "PDF")
+    (page,) = pdf_pages(buf.getvalue(), "seal.pdf")
+    assert tuple(page[100, 100]) == (221, 29, 40)  # pdfium's own byte order is BGR
+    assert tuple(whiten_red(page)[100, 100]) == (255, 255, 255)
