@@ -640,7 +640,7 @@ def _place_by_header(tokens: list[Token], header_columns: dict[int, dict[str, tu
 
 
 def _is_table3_label(key: str, groups: dict[str, tuple[str, ...]]) -> bool:
-    return bool(key) and (lookup_table3_row(key) is not None or key in _T3_GROUPS or lookup(key, _T3_GROUPS) is not None
+    return bool(key) and (lookup_table3_row(key) is not None or lookup(key, _T3_GROUPS) is not None
                           or key in _T3_HEADERS
                           or labels.TABLE3_NOTE_MARK in key or lookup(key, _T3_COLUMNS) is not None)
 

@@ -21,6 +21,17 @@ _CT_CHARSET: Final = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGN
 _HTML_SNIFF: Final = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|div|p|meta|title)\b", re.IGNORECASE)
 
 
+# Raster images by their first bytes (what `sniff_kind` calls "image", OCR reads, and a page's
+# pictures are inlined as).
+IMAGE_MIME: Final = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif",
+                     b"II*\x00": "image/tiff", b"MM\x00*": "image/tiff", b"BM": "image/bmp"}
+
+
+def image_mime(data: bytes) -> str | None:
+    """The MIME type of a raster image from its magic bytes, or None when it is none."""
+    return next((mime for magic, mime in IMAGE_MIME.items() if data.startswith(magic)), None)
+
+
 def sniff_kind(data: bytes) -> DocumentKind:
     """Tell the document type from its first bytes."""
     head = data[:2048]
@@ -30,7 +41,7 @@ def sniff_kind(data: bytes) -> DocumentKind:
         return "docx" if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:65536] else "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "doc"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")):
+    if image_mime(head):
         return "image"
     if head.startswith((b"\x7fELF", b"MZ", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf")) or _binary(head):
         return "binary"

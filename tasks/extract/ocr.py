@@ -288,8 +288,6 @@ def _cells(mask: np.ndarray, x: int, y: int) -> RuledTable | None:
         cx, cy, cw, ch, area = stats[k]
         if cw < 8 or ch < 8 or area < 0.5 * cw * ch:
             continue  # a speck between doubled lines, or the ragged outside of the table
-        if cx == 0 and cy == 0 and cw == w and ch == h:
-            continue
         boxes.append((cx, cy, cx + cw, cy + ch))
     if len(boxes) < 4:
         return None

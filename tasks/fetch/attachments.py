@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from tasks.catalogue import Target
-from tasks.extract.decode import decode_text, sniff_kind
+from tasks.extract.decode import decode_text, image_mime, sniff_kind
 from tasks.fetch.discover import find_attachments
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.normalise.frames import UnreadDocument, report_id
@@ -52,8 +52,6 @@ def attachment_link(data: bytes, content_type: str | None, base_url: str) -> str
 
 IMAGE_EXTENSIONS: Final = (".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp")
 MAX_IMAGES: Final = 30  # the OCR page cap
-_MIME: Final = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif",
-                b"II*\x00": "image/tiff", b"MM\x00*": "image/tiff", b"BM": "image/bmp"}
 _IMG_SRC: Final = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
@@ -77,7 +75,7 @@ def embed_images(data: bytes, content_type: str | None, base_url: str, images: d
 
     def inline(m: re.Match[str]) -> str:
         body = images.get(urljoin(base_url, m.group(3).strip()))
-        mime = next((t for magic, t in _MIME.items() if body is not None and body.startswith(magic)), None)
+        mime = image_mime(body) if body is not None else None
         if body is None or mime is None:
             return m.group(0)
         return f"{m.group(1)}{m.group(2)}data:{mime};base64,{base64.b64encode(body).decode()}{m.group(2)}"
