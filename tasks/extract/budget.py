@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -79,6 +79,7 @@ class Outcome:
     report: Report | None
     error: str | None = None
     seconds: float = 0.0
+    granted_s: float = 0.0  # time the reader asked for and got over the budget (OCR: 30 s a page)
 
 
 def _serve_stdio() -> None:
@@ -197,7 +198,7 @@ class _Worker:
                     timeout_s += extra
                     memory_bytes = max(memory_bytes, min(answer[2], MAX_MEMORY_BYTES))
                     continue
-                return answer
+                return replace(answer, granted_s=granted) if granted else answer
             elapsed = time.perf_counter() - start
             if not self.alive():
                 return Outcome(None, f"the reader process died while reading (exit code {self.process.poll()})",

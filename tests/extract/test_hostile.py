@@ -54,7 +54,10 @@ def test_fuzz_a_thousand_mutants() -> None:
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[_kind(o.error)] = counts.get(_kind(o.error), 0) + 1
-    slowest = max(outcomes, key=lambda o: o.seconds)
+    # A mutant PDF that lost its text layer is read by OCR, which asks for (and is granted) more time:
+    # it is held to its grant; every other document to the 10 s budget.
+    assert all(o.seconds < 10 + o.granted_s for o in outcomes if o.granted_s)
+    slowest = max((o for o in outcomes if not o.granted_s), key=lambda o: o.seconds)
     print(f"{len(jobs)} mutants in {time.perf_counter() - start:.1f} s: {counts}; slowest {slowest.seconds:.2f} s")
     bad = [(j.source, o.error) for j, o in zip(jobs, outcomes, strict=True)
            if _kind(o.error) in ("crash", "over budget")]

@@ -69,6 +69,7 @@ def scan(request: pytest.FixtureRequest) -> tuple[str, Report]:
     if how == "budget":  # through the flows' reader process: OCR asks for the time it needs
         (outcome,) = read_in_budget([Job(data, f"scan/{name}")], timeout_s=4.0)
         assert outcome.report is not None, outcome.error
+        assert outcome.seconds > 4.0 and outcome.granted_s >= 30.0  # it needed the time it asked for
         return request.param, outcome.report
     return request.param, tasks.read_report(data, source=f"scan/{name}")
 
