@@ -15,6 +15,8 @@ What it measures, so that it cannot flatter:
 * peak RSS is sampled every 0.2 s over the whole process tree (flow process, reader processes,
   Dask workers; the Prefect API server is reported apart) and the maximum of the sum is printed,
   also per stage (tree and the flow process alone), so a stage whose memory grows shows itself;
+* CPU seconds are summed per role (the flow process, its reader processes or Dask workers, the
+  API server), so it shows which of them holds the two cores;
 * the second run of each size is a rerun over the same data directory: every document unchanged.
 """
 
@@ -61,15 +63,39 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _tree_rss(root: int) -> tuple[int, int]:
-    """(RSS of the pipeline's processes, RSS of the Prefect API server processes) under `root`."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (its own, not its children's)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _role(root: int, pid: int) -> str:
+    if pid == root:
+        return "flow"
+    cmdline = _cmdline(pid)
+    return "api server" if "uvicorn" in cmdline or "prefect.server" in cmdline else "workers"
+
+
+def _tree_rss(root: int, cpu: dict[int, tuple[str, float]] | None = None) -> tuple[int, int]:
+    """(RSS of the pipeline's processes, RSS of the Prefect API server processes) under `root`;
+    each process's CPU seconds so far go into `cpu` (pid → (role, seconds))."""
     pipeline = server = 0
     stack = [root]
     while stack:
         pid = stack.pop()
         stack.extend(_children(pid))
         rss = _rss(pid)
-        if "uvicorn" in _cmdline(pid) or "prefect.server" in _cmdline(pid):
+        role = _role(root, pid)
+        if cpu is not None:
+            cpu[pid] = (role, max(cpu.get(pid, (role, 0.0))[1], _cpu_seconds(pid)))
+        if role == "api server":
             server += rss
         else:
             pipeline += rss
@@ -116,10 +142,11 @@ def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: i
                              str(dask)], stdout=subprocess.PIPE, env=env, cwd=ROOT)
     peak = [0, 0]
     samples: list[tuple[float, int, int]] = []  # (time, whole tree, the flow process alone)
+    cpu: dict[int, tuple[str, float]] = {}  # pid → (role, CPU seconds): where the two cores went
 
     def sample() -> None:
         while proc.poll() is None:
-            pipeline, server = _tree_rss(proc.pid)
+            pipeline, server = _tree_rss(proc.pid, cpu)
             peak[0], peak[1] = max(peak[0], pipeline), max(peak[1], server)
             samples.append((time.time(), pipeline, _rss(proc.pid)))
             time.sleep(0.2)
@@ -132,6 +159,9 @@ def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: i
         raise SystemExit(f"the measured run failed (exit {proc.returncode})")
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["peak_rss_gb"], result["server_rss_gb"] = peak[0] / 2**30, peak[1] / 2**30
+    result["cpu_s"] = {}
+    for role, seconds in cpu.values():  # a process's last sample (up to 0.2 s before it ended)
+        result["cpu_s"][role] = result["cpu_s"].get(role, 0.0) + seconds
     # Peak per stage: the stages' seconds laid back from the end of the flow (its set-up before the
     # batches is a fraction of a second), so a stage whose memory grows with the year shows itself.
     end, result["stage_peaks_gb"] = result["ended_at"], {}
@@ -151,7 +181,9 @@ def _line(label: str, n: int, r: dict) -> str:
             f"  [{stages}]"
             + ("\n    peak RSS per stage (tree / flow process): " + ", ".join(
                 f"{k} {tree:.2f}/{own:.2f} GB" for k, (tree, own) in reversed(r["stage_peaks_gb"].items()))
-               if r.get("stage_peaks_gb") else ""))
+               if r.get("stage_peaks_gb") else "")
+            + ("\n    CPU seconds (whole run, server start included): " + ", ".join(
+                f"{k} {v:.0f}" for k, v in sorted(r["cpu_s"].items())) if r.get("cpu_s") else ""))
 
 
 def main() -> None:

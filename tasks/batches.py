@@ -29,15 +29,14 @@ import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.catalogue import Target
-from tasks.extract.batch import batch_key, extract_documents
+from tasks.extract.batch import batch_key, extract_rows
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.fetch.attachments import attachment_targets, embed_images, picture_wrappers
 from tasks.fetch.client import HOSTS, fetch_all, host_key
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.load.storage import DataDir
-from tasks.normalise.frames import ReadReport, UnreadDocument, build_frames, with_identity
+from tasks.normalise.frames import UnreadDocument, with_identity
 from tasks.settings import DEFAULT_FETCH, FetchSettings
-from tasks.validate.expected import within_year
 
 DONE: Final = "batch.json"  # written last: a folder without it is an interrupted write, redone
 
@@ -102,18 +101,16 @@ def _extracted(items: list[tuple[Target, ManifestEntry | None]], data_dir: DataD
     meta = _cached(data_dir, part)
     if meta is not None:
         return part, meta, True
-    read, unread = extract_documents(items, RawStore(data_dir), workers=MAX_PROCESSES)
-    read = [_with_within_year(r) for r in read]
-    frames = build_frames(read, unread)
-    frames["reports"] = with_identity(frames["reports"], [t for t, _ in items])
-    meta = _meta(len(read), unread)
+    frames, unread, read = extract_rows(items, RawStore(data_dir), workers=MAX_PROCESSES)
+    frames = finish_frames(frames, [t for t, _ in items])
+    meta = _meta(read, unread)
     _write_part(data_dir, part, frames, meta)
     return part, meta, False
 
 
-def _with_within_year(r: ReadReport) -> ReadReport:
-    extra = within_year(r.report)
-    return replace(r, report=replace(r.report, checks=r.report.checks + tuple(extra))) if extra else r
+def finish_frames(frames: dict[str, pl.DataFrame], targets: list[Target]) -> dict[str, pl.DataFrame]:
+    """A batch's frames as its parts hold them: the reports with their catalogue identity."""
+    return {**frames, "reports": with_identity(frames["reports"], targets)}
 
 
 def _merge_attachments(data_dir: DataDir, year: int, page_part: str, att_part: str, att_meta: dict[str, Any]

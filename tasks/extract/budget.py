@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -70,6 +71,8 @@ class Job:
     content_type: str | None = None
     organ: str | None = None
     year: int | None = None
+    # (report_id, fetched_at): answer with the document's rows (`batch.document_rows`), not its Report
+    row_context: tuple[str, datetime | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     granted_s: float = 0.0  # time the reader asked for and got over the budget (OCR: 30 s a page)
+    rows: dict[str, bytes] | None = None  # dataset → Arrow IPC of the document's rows (Job.row_context)
 
 
 def _serve_stdio() -> None:
@@ -102,7 +106,12 @@ def _serve_stdio() -> None:
         try:
             report = read_report(job.data, source=job.source, content_type=job.content_type,
                                  organ=job.organ, year=job.year)
-            answer = Outcome(report, None, time.perf_counter() - start)
+            if job.row_context is None:
+                answer = Outcome(report, None, time.perf_counter() - start)
+            else:
+                from tasks.extract.batch import document_rows
+
+                answer = Outcome(None, None, time.perf_counter() - start, rows=document_rows(report, job))
         except XxgkError as exc:
             answer = Outcome(None, f"{type(exc).__name__}: {exc.reason}", time.perf_counter() - start)
         except MemoryError:

@@ -86,7 +86,7 @@ class RawStore:
         """Store bytes made here (a page with its images inline) by their hash; returns the hash."""
         digest = hashlib.sha256(data).hexdigest()
         if not self.intact(digest):
-            self.data_dir.write_bytes(self.object_path(digest), data)
+            self.data_dir.write_bytes(self.object_path(digest), data, durable=False)  # verified when read
         return digest
 
     def record(self, result: FetchResult) -> ManifestEntry:
@@ -106,7 +106,8 @@ class RawStore:
             last_modified=last_modified, sha256=sha, content_type=content_type, fetched_at=now,
             error=result.error, changed=changed, good_fetched_at=good_at,
         )
-        self.data_dir.write_json(self.manifest_path(result.url), asdict(entry))
+        # not fsynced: a manifest torn by a crash reads as none, and the source is fetched afresh
+        self.data_dir.write_json(self.manifest_path(result.url), asdict(entry), durable=False)
         return entry
 
     def entries(self) -> list[dict[str, Any]]:

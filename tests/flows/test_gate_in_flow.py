@@ -60,15 +60,15 @@ def test_a_schema_break_publishes_nothing_and_fails_the_run(tmp_path: Path, monk
     shutil.rmtree(out / "_cache")
     shutil.rmtree(out / "_state")
     before = _files(out)
-    real = batches_module.build_frames
+    real = batches_module.finish_frames
 
-    def unknown_code(read, unread):  # type: ignore[no-untyped-def]
-        frames = real(read, unread)
+    def unknown_code(frames, targets):  # type: ignore[no-untyped-def]
+        frames = real(frames, targets)
         frames["review_litigation"] = frames["review_litigation"].with_columns(
             pl.col("column_code").str.replace("review_upheld", "review_kept"))
         return frames
 
-    monkeypatch.setattr(batches_module, "build_frames", unknown_code)
+    monkeypatch.setattr(batches_module, "finish_frames", unknown_code)
     with pytest.raises(PublishError, match=r"schema suites failed.*review_litigation.*'column_code'.*review_kept"):
         ingest_module.ingest(year=2020, catalogue=CATALOGUE, data_dir=str(out))
     assert _files(out) == before
