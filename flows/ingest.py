@@ -52,6 +52,7 @@ from tasks.settings import (
     DEFAULT_CATALOGUE,
     DEFAULT_DATA_DIR,
     DEFAULT_OVERRIDES,
+    ISOLATE_FROM,
     MAX_QUARANTINE_RATE,
     MIN_REPORTS_FOR_RATE,
     SITES_LIMIT,
@@ -159,7 +160,8 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
         progress.announce(year, quarantined=summary["counts"]["quarantined"],
                           published=summary["counts"]["published"])
         return summary
-    result, expected, gx = gate(data_dir, year, parts, released)
+    isolate = len(targets) >= ISOLATE_FROM  # a large year: gate and staging in child processes
+    result, expected, gate_site = gate(data_dir, year, parts, released, isolate)
     seconds["gate"], clock = time.perf_counter() - clock, time.perf_counter()
     create_markdown_artifact(key=f"validate-{year}", markdown=gate_markdown(
         year, result.consistency, result.reports, DataDir(data_dir).path("audit", str(year))),
@@ -170,7 +172,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     rate = quarantine_rate(result.reports.filter(pl.col("year") == year))
     refusal = publish_refusal(year, [], rate, len(targets), max_quarantine_rate, min_reports_for_rate)
     if not refusal:
-        result = stage(data_dir, year, parts, quote(result), expected, year_range, quote(gx))
+        result = stage(data_dir, year, parts, quote(result), expected, year_range, gate_site, isolate)
         refusal = publish_refusal(year, result.schema_problems, rate, len(targets), max_quarantine_rate,
                                   min_reports_for_rate)
         seconds["stage"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -198,6 +200,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     summary = {"year": year, "counts": counts, "rows": rows, "failures": failures,
                "quarantine_rate": rate, "docs": result.docs,
                "relations": result.consistency.per_relation, "seconds": seconds, "inputs": inputs, "audit": audit,
+               "isolated": isolate,
                "run_id": result.staged.run_id}
     if targets:
         write_state(DataDir(data_dir), year, cat.sha256, summary)

@@ -22,6 +22,10 @@ MIN_REPORTS_FOR_RATE: Final = 20  # ... judged only on years with at least this 
 # it exists, so that two runs never fetch from the sites at once (flows/deployments.py creates it).
 SITES_LIMIT: Final = "xxgk-sites"
 BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs a year, not 100k
+# A year of at least this many documents is gated and staged in child processes (tasks/isolated.py:
+# their memory is given back, and staging uses every core); below it, in the flow process, which
+# saves the ~5 s each child spends importing Great Expectations. XXGK_ISOLATE_FROM overrides.
+ISOLATE_FROM: Final = int(os.environ.get("XXGK_ISOLATE_FROM", "10000"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,6 +26,8 @@ import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.batches import batches_root, read_part
+from tasks.extract.budget import MAX_PROCESSES
+from tasks.isolated import run_isolated
 from tasks.load.parquet import PART_FILE, StagedYear
 from tasks.load.storage import DataDir
 from tasks.normalise.summary import summary_frame
@@ -140,61 +143,90 @@ def _arrow_schema(dataset: str) -> pa.Schema:
     return schemas.arrow_schema(dataset)
 
 
-def stage_parts(data_dir: DataDir, year: int, parts: list[str], result: YearResult, expected: str,
-                year_range: tuple[int, int], gx: Any, run_id: str | None = None) -> YearResult:
+def gate_with_site(data_dir: str, year: int, parts: list[str], released: Releases
+                   ) -> tuple[YearResult, str, str | None]:
+    """`gate_year` with its Data Docs rendered: (result, E1/E5 file, site folder); runs in the flow
+    process or, for a large year, in a child (`tasks.isolated`)."""
+    result, expected, gx = gate_year(DataDir(data_dir), year, parts, released)
+    return result, expected, gx.build_site()
+
+
+@dataclass(frozen=True, slots=True)
+class StagedDataset:
+    """One dataset staged: its files (staged → live), rows per zone, schema problems, Data Docs site."""
+
+    moves: list[tuple[str, str]]
+    rows: dict[str, int]
+    problems: list[str]
+    site: str | None
+
+
+# Staged in this order: the largest first, so that two processes in parallel end together.
+STAGE_ORDER: Final = ("requests", "checks", "proactive", "report_summary", "review_litigation", "reports")
+
+
+def stage_parts(data_dir: str, year: int, parts: list[str], result: YearResult, expected: str,
+                year_range: tuple[int, int], run_id: str | None = None, isolate: bool = False
+                ) -> tuple[YearResult, dict[str, str | None]]:
     """Pass 2: every dataset streamed part by part into its zone's staging file, schema suites per chunk.
 
     The reports dataset is the gate's table (final status); the checks dataset gets E1/E5 appended.
     Files are the published layout's (`<zone>/<dataset>/<YYYY>/part-0.parquet`), staged under
     `_staging/<year>-<id>/` and published by `tasks.load.parquet.publish` in one journalled step.
+    With `isolate`, each dataset is staged in a child process (`tasks.isolated`), one per core at
+    a time: the memory of a national year's staging is given back, dataset by dataset. Returns the
+    result and each dataset's rendered Data Docs site.
     """
+    assert set(STAGE_ORDER) == set(schemas.PUBLISHED)
     run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"
-    gx = gx or _Gx("docs")
-    status = result.reports.select("report_id", "status", "template")
-    zone_ids = {zone: status.filter(pl.col("status") == st).select("report_id", "template")
+    args = (data_dir, year, parts, result, expected, year_range, run_id)
+    if isolate:
+        with ThreadPoolExecutor(MAX_PROCESSES, thread_name_prefix="xxgk-stage") as pool:
+            done = dict(zip(STAGE_ORDER, pool.map(lambda d: run_isolated("tasks.year:stage_dataset", d, *args),
+                                                  STAGE_ORDER), strict=True))
+    else:
+        done = {dataset: stage_dataset(dataset, *args) for dataset in STAGE_ORDER}
+    staged = [done[d] for d in schemas.PUBLISHED]
+    result.staged = StagedYear(run_id, year, tuple(m for s in staged for m in s.moves),
+                               {k: v for s in staged for k, v in s.rows.items()})
+    result.schema_problems = [p for s in staged for p in s.problems]
+    return result, {d: done[d].site for d in schemas.PUBLISHED}
+
+
+def stage_dataset(dataset: str, data_dir: str, year: int, parts: list[str], result: YearResult, expected: str,
+                  year_range: tuple[int, int], run_id: str) -> StagedDataset:
+    """One dataset of `stage_parts`, with a GX context (and Data Docs site) of its own."""
+    dd = DataDir(data_dir)
+    gx = _Gx("docs")
+    zone_ids = {zone: result.reports.filter(pl.col("status") == st).select("report_id", "template")
                 for st, zone in schemas.ZONES.items()}
+    if dataset == "reports":
+        source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([result.reports])  # noqa: E731
+    elif dataset == "report_summary":
+        def source() -> Iterator[pl.DataFrame]:
+            for p in parts:  # each part's reports with their final status, figures from its cells
+                mine = result.reports.join(read_part(dd, p, "reports").select("report_id"), on="report_id",
+                                           how="semi")
+                yield summary_frame(mine, read_part(dd, p, "requests"), read_part(dd, p, "review_litigation"),
+                                    read_part(dd, p, "proactive"))
+    else:
+        def source() -> Iterator[pl.DataFrame]:
+            yield from (read_part(dd, p, dataset) for p in parts)
+            if dataset == "checks":
+                yield read_part(dd, expected.rsplit("/", 1)[0], "checks")
     moves: list[tuple[str, str]] = []
     rows: dict[str, int] = {}
     problems: list[str] = []
-    for dataset in schemas.PUBLISHED:
-        if dataset == "reports":
-            source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([result.reports])  # noqa: E731
-        elif dataset == "report_summary":
-            def source() -> Iterator[pl.DataFrame]:
-                for p in parts:  # each part's reports with their final status, figures from its cells
-                    mine = result.reports.join(read_part(data_dir, p, "reports").select("report_id"), on="report_id",
-                                               how="semi")
-                    yield summary_frame(mine, read_part(data_dir, p, "requests"),
-                                        read_part(data_dir, p, "review_litigation"),
-                                        read_part(data_dir, p, "proactive"))
-        else:
-            def source(dataset: str = dataset) -> Iterator[pl.DataFrame]:
-                yield from (read_part(data_dir, p, dataset) for p in parts)
-                if dataset == "checks":
-                    yield read_part(data_dir, expected.rsplit("/", 1)[0], "checks")
-        writers: dict[str, pq.ParquetWriter] = {}
-        streams: dict[str, Any] = {}
-        for zone in schemas.ZONES.values():
-            staged = data_dir.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
-            data_dir.makedirs(staged.rsplit("/", 1)[0])
-            streams[zone] = data_dir.fs.open_output_stream(staged)
-            writers[zone] = pq.ParquetWriter(streams[zone], _arrow_schema(dataset), compression="zstd")
-            moves.append((staged, data_dir.published_file(zone, dataset, year)))
-            rows[f"{zone}/{dataset}"] = 0
-        try:
-            for zone, ids in zone_ids.items():
-                templates = ids
-                label = 0
-                for chunk in _chunks(f.filter(pl.col("report_id").is_in(ids["report_id"].implode()))
-                                     .filter(pl.col(schemas.PARTITION_KEY) == year) for f in source()):
-                    problems += schema_gate_chunk(zone, dataset, chunk, templates, year_range, gx, label=f"_{label}")
-                    label += 1
-                    writers[zone].write_table(chunk.to_arrow().cast(_arrow_schema(dataset)))
-                    rows[f"{zone}/{dataset}"] += chunk.height
-        finally:
-            for zone in writers:
-                writers[zone].close()
-                streams[zone].close()
-    result.staged = StagedYear(run_id, year, tuple(moves), rows)
-    result.schema_problems = problems
-    return result
+    for zone, ids in zone_ids.items():
+        staged = dd.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
+        dd.makedirs(staged.rsplit("/", 1)[0])
+        moves.append((staged, dd.published_file(zone, dataset, year)))
+        rows[f"{zone}/{dataset}"] = 0
+        with dd.fs.open_output_stream(staged) as stream, \
+                pq.ParquetWriter(stream, _arrow_schema(dataset), compression="zstd") as writer:
+            for label, chunk in enumerate(_chunks(f.filter(pl.col("report_id").is_in(ids["report_id"].implode()))
+                                                  .filter(pl.col(schemas.PARTITION_KEY) == year) for f in source())):
+                problems += schema_gate_chunk(zone, dataset, chunk, ids, year_range, gx, label=f"_{label}")
+                writer.write_table(chunk.to_arrow().cast(_arrow_schema(dataset)))
+                rows[f"{zone}/{dataset}"] += chunk.height
+    return StagedDataset(moves, rows, problems, gx.build_site())

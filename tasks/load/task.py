@@ -10,11 +10,13 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.audit import audit_year, link_audit
 from tasks.batches import prune_batches
+from tasks.isolated import run_isolated
 from tasks.load.catalog import write_catalog
 from tasks.load.parquet import StagedYear, discard, migrate_legacy_layout, publish, recover
 from tasks.load.storage import DataDir
+from tasks.validate.gate import copy_site
 from tasks.validate.overrides import Releases
-from tasks.year import YearResult, gate_year, stage_parts
+from tasks.year import YearResult, gate_with_site, stage_parts
 
 
 @task(name="recover-staging", cache_policy=NO_CACHE)
@@ -31,21 +33,31 @@ def recover_staging(data_dir: str, year: int | None = None) -> list[str]:
 
 
 @task(name="gate-year", task_run_name="gate-{year}", cache_policy=NO_CACHE, persist_result=False)
-def gate(data_dir: str, year: int, parts: list[str], released: Releases
-         ) -> tuple[YearResult, str, Any]:
-    """The consistency suites over the year's parts: every report's status."""
-    return gate_year(DataDir(data_dir), year, parts, released)
+def gate(data_dir: str, year: int, parts: list[str], released: Releases, isolate: bool = False
+         ) -> tuple[YearResult, str, str | None]:
+    """The consistency suites over the year's parts: every report's status (in a child process
+    when `isolate`: its memory is given back); with the folder of its rendered Data Docs."""
+    if isolate:
+        return run_isolated("tasks.year:gate_with_site", data_dir, year, parts, released)  # type: ignore[no-any-return]
+    return gate_with_site(data_dir, year, parts, released)
 
 
 @task(name="stage-year", task_run_name="stage-{year}", cache_policy=NO_CACHE, persist_result=False)
 def stage(data_dir: str, year: int, parts: list[str], result: YearResult, expected: str,
-          year_range: tuple[int, int], gx: Any) -> YearResult:
-    """Stream the year into staging, zone by zone, under the schema suites; Data Docs written."""
+          year_range: tuple[int, int], gate_site: str | None, isolate: bool = False) -> YearResult:
+    """Stream the year into staging, dataset by dataset, under the schema suites; Data Docs written:
+    the gate's at `docs/<year>/`, each dataset's schema suites at `docs/<year>/schema/<dataset>/`."""
     dd = DataDir(data_dir)
-    result = stage_parts(dd, year, parts, result, expected, year_range, gx)
-    docs = gx.publish_docs(lambda rel, data: dd.write_bytes(dd.path("docs", str(year), rel),
-                                                            link_audit(rel, data, year))) if gx else None
-    result.docs = dd.path("docs", str(year), docs) if docs else None
+    result, sites = stage_parts(data_dir, year, parts, result, expected, year_range, isolate=isolate)
+
+    def writer(prefix: str) -> Any:  # a file of a site, `prefix` deep inside docs/<year>/
+        return lambda rel, data: dd.write_bytes(dd.path("docs", str(year), prefix + rel),
+                                                link_audit(prefix + rel, data, year))
+
+    index = copy_site(gate_site, writer(""))
+    for dataset, site in sites.items():
+        copy_site(site, writer(f"schema/{dataset}/"))
+    result.docs = dd.path("docs", str(year), index) if index else None
     return result
 
 

@@ -95,7 +95,7 @@ class _Gx:
         result_format: dict[str, Any] = {"result_format": "COMPLETE"}
         if index:
             result_format["unexpected_index_column_names"] = index
-        # Data Docs are built once per year (publish_docs), not after every suite: rebuilding the
+        # Data Docs are built once per context (build_site), not after every suite: rebuilding the
         # site is most of the gate's time otherwise.
         checkpoint = self.ctx.checkpoints.add(gx.Checkpoint(name=f"{name}-gate", validation_definitions=[vd],
                                                             actions=[], result_format=result_format))
@@ -107,17 +107,26 @@ class _Gx:
         manager.batch_data_cache.clear()
         return next(iter(result.run_results.values()))
 
-    def publish_docs(self, write: Any) -> str | None:
-        """Copy the rendered site to the data directory's docs/ (via `write(relative_path, bytes)`)."""
+    def build_site(self) -> str | None:
+        """Render the Data Docs of every suite run in this context into its site folder; returns the
+        folder (None without a site). `copy_site` puts it into the data directory."""
         if not self.site_dir:
             return None
         self.ctx.build_data_docs(site_names=["xxgk"])
-        root = Path(self.site_dir)
-        for path in root.rglob("*"):
-            if path.is_file():
-                write(str(path.relative_to(root)), path.read_bytes())
-        shutil.rmtree(root, ignore_errors=True)
-        return "index.html"
+        return self.site_dir
+
+
+def copy_site(site_dir: str | None, write: Any) -> str | None:
+    """Copy a rendered site (`_Gx.build_site`) via `write(relative_path, bytes)` and remove it; returns
+    the index page's relative path."""
+    if not site_dir:
+        return None
+    root = Path(site_dir)
+    for path in root.rglob("*"):
+        if path.is_file():
+            write(str(path.relative_to(root)), path.read_bytes())
+    shutil.rmtree(root, ignore_errors=True)
+    return "index.html"
 
 
 def _failures(result: Any, frame: pl.DataFrame) -> list[RelationFailure]:

@@ -1,0 +1,22 @@
+"""`run_isolated`: a plain function in a child interpreter, its value or its exception back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.isolated import IsolatedError, run_isolated
+
+
+def test_the_value_comes_back_and_what_the_function_prints_does_not_corrupt_it() -> None:
+    assert run_isolated("json:dumps", {"年": 2021}) == '{"\\u5e74": 2021}'
+    assert run_isolated("builtins:print", "to stdout, which the child sends to stderr") is None
+
+
+def test_an_exception_is_raised_again_with_its_type() -> None:
+    with pytest.raises(ValueError, match="math domain error"):
+        run_isolated("math:sqrt", -1)
+
+
+def test_a_child_that_dies_is_an_error_that_says_so() -> None:
+    with pytest.raises(IsolatedError, match=r"os:_exit died in its process \(exit code 3\)"):
+        run_isolated("os:_exit", 3)
