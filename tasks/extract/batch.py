@@ -23,7 +23,7 @@ from tasks.extract.budget import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, Job, r
 from tasks.extract.reader import require_metadata
 from tasks.fetch.store import ManifestEntry, RawStore
 from tasks.model import Report
-from tasks.normalise.frames import ReadReport, UnreadDocument, build_tables, frames_of_rows, report_id, rows_ipc
+from tasks.normalise.frames import Columns, ReadReport, UnreadDocument, frames_of_rows, report_columns, report_id
 from tasks.validate.expected import within_year
 from tasks.validate.route import route_report
 
@@ -106,8 +106,8 @@ def extract_documents(items: list[tuple[Target, ManifestEntry | None]], store: R
     return read, unread
 
 
-def document_rows(report: Report, job: Job) -> dict[str, bytes]:
-    """In the reader process, after `read_report`: the document's rows of every dataset (Arrow IPC),
+def document_rows(report: Report, job: Job) -> Columns:
+    """In the reader process, after `read_report`: the document's rows of every dataset (column lists),
     with its metadata required, E4 (the within-year relations) added and its provisional status.
 
     Made here, not in the flow: unpickling a whole `Report` and making its rows in the one flow
@@ -120,7 +120,7 @@ def document_rows(report: Report, job: Job) -> dict[str, bytes]:
     if extra:
         report = replace(report, checks=report.checks + tuple(extra))
     status, failed = route_report(report)
-    return rows_ipc(build_tables([ReadReport(report, rid, fetched_at or datetime.now(UTC), status, failed)], []))
+    return report_columns([ReadReport(report, rid, fetched_at or datetime.now(UTC), status, failed)], [])
 
 
 def extract_rows(items: list[tuple[Target, ManifestEntry | None]], store: RawStore, *,
@@ -130,7 +130,7 @@ def extract_rows(items: list[tuple[Target, ManifestEntry | None]], store: RawSto
     (`document_rows`): (one frame per dataset, the unread documents, how many were read)."""
     pending, jobs, unread = _jobs(items, store, rows=True)
     outcomes = read_in_budget(jobs, workers=workers, timeout_s=timeout_s, memory_bytes=memory_bytes)
-    documents: list[dict[str, bytes]] = []
+    documents: list[Columns] = []
     for (target, entry, rid, fetched_at), outcome in zip(pending, outcomes, strict=True):
         if outcome.error is not None or outcome.rows is None:
             unread.append(UnreadDocument(rid, target.year, target.organ, target.source, entry.sha256, fetched_at,

@@ -83,7 +83,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     granted_s: float = 0.0  # time the reader asked for and got over the budget (OCR: 30 s a page)
-    rows: dict[str, bytes] | None = None  # dataset → Arrow IPC of the document's rows (Job.row_context)
+    rows: dict[str, dict[str, list[Any]]] | None = None  # dataset → column → values (Job.row_context)
 
 
 def _serve_stdio() -> None:

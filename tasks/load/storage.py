@@ -77,14 +77,19 @@ class DataDir:
         Two fsyncs a document were a tenth of a national year's fetch stage.
         """
         folder = path.rsplit("/", 1)[0]
-        self.makedirs(folder)
         if not self.is_local:
+            self.makedirs(folder)
             with self.fs.open_output_stream(path) as out:
                 out.write(data)
             return
         tmp = f"{folder}/.{path.rsplit('/', 1)[-1]}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         try:
-            with open(tmp, "wb") as f:
+            try:
+                f = open(tmp, "wb")
+            except FileNotFoundError:  # the folder is made only when missing: not a stat walk per file
+                self.makedirs(folder)
+                f = open(tmp, "wb")
+            with f:
                 f.write(data)
                 if durable:
                     f.flush()
