@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.dictionary import printed
@@ -277,12 +278,20 @@ def index_page(year: int, reports: Iterable[dict[str, Any]], pages: set[str]) ->
 
 
 def _read(data_dir: DataDir, dataset: str, year: int, ids: list[str] | None = None) -> pl.DataFrame:
+    """A published dataset of the year, or (`ids`) only those reports' rows, read a row group at a time:
+    a national year's curated `requests` is 14 million rows, of which the audit wants a few."""
     frames = []
+    wanted = None if ids is None else pl.Series(ids, dtype=pl.String).implode()
     for zone in schemas.ZONES.values():
         path = data_dir.published_file(zone, dataset, year)
-        if data_dir.exists(path):
-            frame = pl.read_parquet(data_dir.read_bytes(path))
-            frames.append(frame if ids is None else frame.filter(pl.col("report_id").is_in(ids)))
+        if not data_dir.exists(path):
+            continue
+        with data_dir.fs.open_input_file(path) as f:
+            parquet = pq.ParquetFile(f)
+            for group in range(parquet.num_row_groups):
+                frame = pl.from_arrow(parquet.read_row_group(group))
+                assert isinstance(frame, pl.DataFrame)
+                frames.append(frame if wanted is None else frame.filter(pl.col("report_id").is_in(wanted)))
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schemas.PUBLISHED[dataset])
 
 

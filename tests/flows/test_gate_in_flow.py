@@ -97,3 +97,27 @@ def test_reviewed_override_releases_a_report(tmp_path: Path) -> None:
     assert row["released"] == ["S2: 总计 left blank by the organ; 3 confirmed by phone (王审核, 2026-11-20)",
                                "S3: same blank 总计 cell (王审核, 2026-11-20)"]
     assert read_dataset(out, "quarantine", "reports").height == 0
+
+
+def test_a_gate_that_fails_in_its_child_process_leaves_the_published_year_untouched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large year is gated and staged in child processes: a failure there fails the run like one in
+    the flow process (its reason carried across), nothing is published, and the rerun completes."""
+    import flows.ingest
+
+    monkeypatch.setattr(flows.ingest, "ISOLATE_FROM", 1)
+    out = tmp_path / "out"
+    first = flows.ingest.ingest(year=2020, catalogue=CATALOGUE, data_dir=str(out))
+    assert first["isolated"] and first["counts"]["published"] > 0
+    before = _files(out)
+    cached = sorted((out / "_cache" / "batches" / "year=2020").glob("extract-*/requests.parquet"))
+    assert cached
+    cached[0].unlink()  # the batch still counts as cached (its batch.json is there); the gate cannot read it
+    with pytest.raises(FileNotFoundError, match=r"requests\.parquet"):
+        flows.ingest.ingest(year=2020, catalogue=CATALOGUE, data_dir=str(out), republish=True)
+    assert _files(out) == before
+    cached[0].parent.joinpath("batch.json").unlink()  # the batch is read again
+    again = flows.ingest.ingest(year=2020, catalogue=CATALOGUE, data_dir=str(out), republish=True)
+    assert (again["counts"]["published"], again["counts"]["quarantined"]) == \
+        (first["counts"]["published"], first["counts"]["quarantined"])
+    assert read_dataset(DataDir(str(out)), "curated", "reports").height == first["counts"]["published"]
