@@ -148,7 +148,7 @@ def gate_with_site(data_dir: str, year: int, parts: list[str], released: Release
     """`gate_year` with its Data Docs rendered: (result, E1/E5 file, site folder); runs in the flow
     process or, for a large year, in a child (`tasks.isolated`)."""
     result, expected, gx = gate_year(DataDir(data_dir), year, parts, released)
-    return result, expected, gx.build_site()
+    return result, expected, gx.build_site() if gx else None  # no checks (an empty year): no suite ran
 
 
 @dataclass(frozen=True, slots=True)
