@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from tasks import schemas
 from tasks.dictionary import printed
+from tasks.load.parquet import read_published_year
 from tasks.load.storage import DataDir
 from tasks.template import labels, layouts
 
@@ -277,27 +277,9 @@ def index_page(year: int, reports: Iterable[dict[str, Any]], pages: set[str]) ->
     return _page(f"{year} audit", body)
 
 
-def _read(data_dir: DataDir, dataset: str, year: int, ids: list[str] | None = None) -> pl.DataFrame:
-    """A published dataset of the year, or (`ids`) only those reports' rows, read a row group at a time:
-    a national year's curated `requests` is 14 million rows, of which the audit wants a few."""
-    frames = []
-    wanted = None if ids is None else pl.Series(ids, dtype=pl.String).implode()
-    for zone in schemas.ZONES.values():
-        path = data_dir.published_file(zone, dataset, year)
-        if not data_dir.exists(path):
-            continue
-        with data_dir.fs.open_input_file(path) as f:
-            parquet = pq.ParquetFile(f)
-            for group in range(parquet.num_row_groups):
-                frame = pl.from_arrow(parquet.read_row_group(group))
-                assert isinstance(frame, pl.DataFrame)
-                frames.append(frame if wanted is None else frame.filter(pl.col("report_id").is_in(wanted)))
-    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schemas.PUBLISHED[dataset])
-
-
 def audit_year(data_dir: DataDir, year: int, all_pages: bool | None = None) -> str | None:
     """Write the year's audit site from its published datasets; returns the index's path (None: no year)."""
-    reports = _read(data_dir, "reports", year)
+    reports = read_published_year(data_dir, "reports", year)
     if reports.height == 0:
         return None
     reports = reports.sort(["status", "province", "organ"], descending=[True, False, False], nulls_last=True)
@@ -305,9 +287,9 @@ def audit_year(data_dir: DataDir, year: int, all_pages: bool | None = None) -> s
     chosen = reports if every else reports.filter((pl.col("status") == schemas.STATUS_QUARANTINED)
                                                   | (pl.col("released").list.len() > 0))
     ids = chosen["report_id"].to_list()
-    requests, review = _read(data_dir, "requests", year, ids), _read(data_dir, "review_litigation", year, ids)
-    proactive, checks = _read(data_dir, "proactive", year, ids), _read(data_dir, "checks", year, ids)
-    last = _read(data_dir, "reports", year - 1).select("report_id", "organ_id", "organ", "status")
+    requests, review, proactive, checks = (read_published_year(data_dir, dataset, year, report_ids=ids)
+                                           for dataset in ("requests", "review_litigation", "proactive", "checks"))
+    last = read_published_year(data_dir, "reports", year - 1).select("report_id", "organ_id", "organ", "status")
     last_by_organ = {(r["organ_id"] or r["organ"]): r for r in last.iter_rows(named=True)}
     folder = f"{AUDIT_DIR}/{year}"
     by_id = {rid[0]: g for rid, g in requests.group_by("report_id")}

@@ -13,7 +13,6 @@ chunk of `CHUNK_CELLS` values at a time, so peak memory does not grow with the n
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from tasks import schemas
 from tasks.batches import batches_root, read_part
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.isolated import run_isolated
-from tasks.load.parquet import PART_FILE, StagedYear
+from tasks.load.parquet import PART_FILE, StagedYear, read_published_year
 from tasks.load.storage import DataDir
 from tasks.normalise.summary import summary_frame
 from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_index
@@ -55,27 +54,15 @@ class YearResult:
 
 
 
-def _read_published(data_dir: DataDir, dataset: str, year: int, columns: list[str],
-                    filters: list[tuple[str, str, Any]] | None = None) -> pl.DataFrame:
-    frames = []
-    for zone in schemas.ZONES.values():
-        path = data_dir.published_file(zone, dataset, year)
-        if data_dir.exists(path):
-            table = pq.read_table(io.BytesIO(data_dir.read_bytes(path)), columns=columns, filters=filters)
-            frames.append(pl.from_arrow(table))
-    schema = {c: schemas.DATASETS[dataset][c] for c in columns}
-    return pl.concat(frames).cast(schema) if frames else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
-
-
 def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     """`last_year_index` of year − 1 as published (curated or quarantined: a report quarantined for its
     table 4 still states what it carried forward), read column- and row-filtered from its files."""
-    organs = _read_published(data_dir, "reports", year - 1, ["report_id", "organ"])
+    organs = read_published_year(data_dir, "reports", year - 1, ["report_id", "organ"])
     if organs.height == 0:
         return pl.DataFrame(schema=LAST_YEAR)
-    requests = _read_published(data_dir, "requests", year - 1, ["report_id", "row_code", "column_code", "value"],
+    requests = read_published_year(data_dir, "requests", year - 1, ["report_id", "row_code", "column_code", "value"],
                                [("row_code", "=", "carried_forward")]).join(organs, on="report_id")
-    proactive = _read_published(data_dir, "proactive", year - 1,
+    proactive = read_published_year(data_dir, "proactive", year - 1,
                                 ["report_id", "block", "row_code", "column_code", "value"],
                                 [("column_code", "=", "in_force")]).join(organs, on="report_id")
     return last_year_index(requests, proactive)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks import schemas
@@ -133,8 +135,7 @@ def migrate_legacy_layout(data_dir: DataDir, year: int) -> list[str]:
                 continue
             new = data_dir.published_file(zone, dataset, year)
             if not data_dir.exists(new):
-                frame = pl.from_arrow(pq.read_table(io.BytesIO(data_dir.read_bytes(old))))
-                frame = frame.with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY))
+                frame = _read_file(data_dir, old).with_columns(pl.lit(year, pl.Int16).alias(schemas.PARTITION_KEY))
                 data_dir.write_bytes(new, _parquet_bytes(frame.select(schemas.DATASETS[dataset].names())
                                                          .cast(dict(schemas.DATASETS[dataset])), dataset))
             data_dir.delete_dir(legacy)
@@ -142,13 +143,47 @@ def migrate_legacy_layout(data_dir: DataDir, year: int) -> list[str]:
     return notes
 
 
-def read_dataset(data_dir: DataDir, zone: str, dataset: str) -> pl.DataFrame:
-    """Every published year of one dataset (for tests, E1 and BI-style reads)."""
-    frames = []
-    for part in data_dir.listdir(data_dir.path(zone, dataset)):
-        table = pq.read_table(io.BytesIO(data_dir.read_bytes(f"{part}/{PART_FILE}")))
-        frames.append(pl.from_arrow(table))
+def _read_file(data_dir: DataDir, path: str, columns: list[str] | None = None,
+               filters: list[tuple[str, str, Any]] | None = None) -> pl.DataFrame:
+    """One Parquet file, column- and row-filtered as it is read (pyarrow scans it a row group at a
+    time: a national year's curated `requests`, 14 million rows, never sits whole in memory)."""
+    frame = pl.from_arrow(pq.read_table(path, filesystem=data_dir.fs, columns=columns, filters=filters))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _concat(frames: list[pl.DataFrame], dataset: str, columns: list[str] | None) -> pl.DataFrame:
+    """Files of one dataset as one frame in its published schema (files written before a column was
+    added lack it: `vertical_relaxed` fills it with nulls, then the schema orders and types it)."""
     schema = schemas.PUBLISHED[dataset]
+    names = columns or schema.names()
     if not frames:
-        return pl.DataFrame(schema=schema)
-    return pl.concat(frames, how="vertical_relaxed").select(schema.names()).cast(dict(schema))
+        return pl.DataFrame(schema={c: schema[c] for c in names})
+    frame = pl.concat(frames, how="vertical_relaxed")
+    missing = [pl.lit(None, schema[c]).alias(c) for c in names if c not in frame.columns]
+    return frame.with_columns(missing).select(names).cast({c: schema[c] for c in names})
+
+
+def read_published_year(data_dir: DataDir, dataset: str, year: int, columns: list[str] | None = None,
+                        filters: list[tuple[str, str, Any]] | None = None,
+                        report_ids: list[str] | None = None) -> pl.DataFrame:
+    """One published year of a dataset, curated and quarantined zones together, read filtered.
+
+    `report_ids` keeps only those reports' rows (an empty list reads nothing); `filters` are
+    pyarrow's (`[("row_code", "=", "carried_forward")]`). E1/E5's last-year index and the audit site
+    read through here, so that neither holds a whole national year.
+    """
+    if report_ids is not None:
+        if not report_ids:
+            return _concat([], dataset, columns)
+        filters = [*(filters or []), ("report_id", "in", pa.array(report_ids, pa.string()))]
+    frames = [_read_file(data_dir, path, columns, filters)
+              for path in (data_dir.published_file(zone, dataset, year) for zone in schemas.ZONES.values())
+              if data_dir.exists(path)]
+    return _concat(frames, dataset, columns)
+
+
+def read_dataset(data_dir: DataDir, zone: str, dataset: str) -> pl.DataFrame:
+    """Every published year of one dataset in one zone (for tests and BI-style reads)."""
+    frames = [_read_file(data_dir, f"{part}/{PART_FILE}") for part in data_dir.listdir(data_dir.path(zone, dataset))]
+    return _concat(frames, dataset, None)
