@@ -34,11 +34,16 @@ class IsolatedError(XxgkError):
     """The child process died (killed, out of memory, a crash in a C extension) before it answered."""
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a `python -m tasks.…` child: this one, with the package importable even when
+    the parent found it through its working directory (a script run from a checkout, a notebook)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
+
+
 def run_isolated(target: str, *args: Any) -> Any:
     """`module:function(*args)` in a child interpreter; its return value (or its exception)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-m", "tasks.isolated"], input=pickle.dumps((target, args)),
-                          capture_output=True, env=env, check=False)
+                          capture_output=True, env=child_env(), check=False)
     if proc.returncode != 0 or not proc.stdout:
         tail = proc.stderr.decode(errors="replace")[-_STDERR_KEPT:].strip()
         raise IsolatedError(f"{target} died in its process (exit code {proc.returncode}): {tail or 'no output'}")

@@ -32,16 +32,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO, Final
 
+from tasks.isolated import child_env
 from tasks.model import Report
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 DEFAULT_MEMORY_BYTES: Final = 1024 * 1024 * 1024
 _POLL_S: Final = 0.005
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE")
-_PACKAGE_ROOT: Final = str(Path(__file__).resolve().parents[2])
 _READY: Final = "ready"
 # How long a new worker may take to start and import the readers (a loaded CI machine: seconds);
 # never counted against a document's budget.
@@ -145,9 +144,8 @@ class _Worker:
     """
 
     def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])}
         self.process = subprocess.Popen([sys.executable, "-m", "tasks.extract.budget"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env())
         self.ready = False
 
     def wait_ready(self) -> bool:
