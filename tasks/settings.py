@@ -26,6 +26,13 @@ BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs
 # their memory is given back, and staging uses every core); below it, in the flow process, which
 # saves the ~5 s each child spends importing Great Expectations. XXGK_ISOLATE_FROM overrides.
 ISOLATE_FROM: Final = int(os.environ.get("XXGK_ISOLATE_FROM", "10000"))
+# Values (rows × columns) per Great Expectations validation: GX copies each chunk several times,
+# and each validation costs ~0.3 s whatever its size (its metric graph, pydantic). 3,200,000 is
+# 400,000 rows of a cell dataset: a chunk's copies are ~0.15 GB, and a national year's `requests`
+# (23 million rows) is 58 validations per zone, not 290 (bench: staging 2.4 s per 835,000 rows of
+# requests with 3.2M, 4.6 s with 800k).
+# XXGK_CHUNK_CELLS overrides (less memory, more time; the tests make it small to cross chunks).
+CHUNK_CELLS: Final = int(os.environ.get("XXGK_CHUNK_CELLS", "3200000"))
 
 
 @dataclass(frozen=True, slots=True)

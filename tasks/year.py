@@ -8,11 +8,12 @@
 
 Nothing here holds a year of cells: the reports table (one row per report) and last year's index
 (about ten values per organ) are the only year-sized frames; everything else is one part or one
-chunk of `CHUNK_CELLS` values at a time, so peak memory does not grow with the number of reports.
+chunk of `settings.CHUNK_CELLS` values at a time, so peak memory does not grow with the number of reports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks import schemas
+from tasks import schemas, settings
 from tasks.batches import batches_root, read_part
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.isolated import run_isolated
@@ -34,10 +35,6 @@ from tasks.validate.expected import LAST_YEAR, across_years_frame, last_year_ind
 from tasks.validate.gate import ConsistencyResult, _Gx, consistency_gate, schema_gate_chunk
 from tasks.validate.overrides import Releases
 from tasks.validate.route import apply_gate
-
-# Values (rows × columns) per Great Expectations validation: GX copies each chunk several times.
-# 800,000 is 100,000 rows of a cell dataset.
-CHUNK_CELLS: Final = 800_000
 
 
 @dataclass(slots=True)
@@ -68,25 +65,41 @@ def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     return last_year_index(requests, proactive)
 
 
-def _chunks(frames: Iterator[pl.DataFrame], cells: int = CHUNK_CELLS) -> Iterator[pl.DataFrame]:
-    """Consecutive frames concatenated (or one frame sliced) into chunks of about `cells` values.
+class _Chunker:
+    """Frames in, chunks of about `cells` values out: consecutive frames concatenated, or one frame sliced.
 
     Counted in values, not rows: a row of `report_summary` holds forty figures, a row of `requests`
     one cell, and GX's copies of a chunk grow with both. A year-sized frame (the reports table) is
-    sliced, so no chunk grows with the year.
+    sliced, so no chunk grows with the year. Push-based, so that one pass over a dataset's parts
+    can feed a chunker per zone.
     """
-    buffer: list[pl.DataFrame] = []
-    size = 0
-    for frame in frames:
-        rows = max(1, cells // max(frame.width, 1))
+
+    def __init__(self, cells: int | None = None) -> None:
+        self.cells = cells or settings.CHUNK_CELLS
+        self.buffer: list[pl.DataFrame] = []
+        self.size = 0
+
+    def add(self, frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
+        rows = max(1, self.cells // max(frame.width, 1))
         for piece in (frame.iter_slices(rows) if frame.height > rows else (frame,)):
-            buffer.append(piece)
-            size += piece.height
-            if size >= rows:
-                yield pl.concat(buffer)
-                buffer, size = [], 0
-    if buffer:
-        yield pl.concat(buffer)
+            self.buffer.append(piece)
+            self.size += piece.height
+            if self.size >= rows:
+                yield from self.flush()
+
+    def flush(self) -> Iterator[pl.DataFrame]:
+        if self.buffer:
+            chunk = pl.concat(self.buffer)
+            self.buffer, self.size = [], 0
+            yield chunk
+
+
+def _chunks(frames: Iterator[pl.DataFrame], cells: int | None = None) -> Iterator[pl.DataFrame]:
+    """`frames` in chunks of about `cells` values (`_Chunker`)."""
+    chunker = _Chunker(cells)
+    for frame in frames:
+        yield from chunker.add(frame)
+    yield from chunker.flush()
 
 
 def gate_year(data_dir: DataDir, year: int, parts: list[str], released: Releases,
@@ -204,16 +217,31 @@ def stage_dataset(dataset: str, data_dir: str, year: int, parts: list[str], resu
     moves: list[tuple[str, str]] = []
     rows: dict[str, int] = {}
     problems: list[str] = []
-    for zone, ids in zone_ids.items():
-        staged = dd.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
-        dd.makedirs(staged.rsplit("/", 1)[0])
-        moves.append((staged, dd.published_file(zone, dataset, year)))
-        rows[f"{zone}/{dataset}"] = 0
-        with dd.fs.open_output_stream(staged) as stream, \
-                pq.ParquetWriter(stream, _arrow_schema(dataset), compression="zstd") as writer:
-            for label, chunk in enumerate(_chunks(f.filter(pl.col("report_id").is_in(ids["report_id"].implode()))
-                                                  .filter(pl.col(schemas.PARTITION_KEY) == year) for f in source())):
-                problems += schema_gate_chunk(zone, dataset, chunk, ids, year_range, gx, label=f"_{label}")
-                writer.write_table(chunk.to_arrow().cast(_arrow_schema(dataset)))
-                rows[f"{zone}/{dataset}"] += chunk.height
+    chunkers = {zone: _Chunker() for zone in zone_ids}
+    labels = dict.fromkeys(zone_ids, 0)
+    with contextlib.ExitStack() as files:
+        writers: dict[str, pq.ParquetWriter] = {}
+        for zone in zone_ids:
+            staged = dd.path("_staging", run_id, zone, dataset, schemas.partition_dir(year), PART_FILE)
+            dd.makedirs(staged.rsplit("/", 1)[0])
+            moves.append((staged, dd.published_file(zone, dataset, year)))
+            rows[f"{zone}/{dataset}"] = 0
+            stream = files.enter_context(dd.fs.open_output_stream(staged))
+            writers[zone] = files.enter_context(pq.ParquetWriter(stream, _arrow_schema(dataset), compression="zstd"))
+
+        def write(zone: str, chunk: pl.DataFrame) -> None:
+            problems.extend(schema_gate_chunk(zone, dataset, chunk, zone_ids[zone], year_range, gx,
+                                              label=f"_{labels[zone]}"))
+            labels[zone] += 1
+            writers[zone].write_table(chunk.to_arrow().cast(_arrow_schema(dataset)))
+            rows[f"{zone}/{dataset}"] += chunk.height
+
+        for frame in source():  # each part read once, split into the zones
+            frame = frame.filter(pl.col(schemas.PARTITION_KEY) == year)
+            for zone, ids in zone_ids.items():
+                for chunk in chunkers[zone].add(frame.filter(pl.col("report_id").is_in(ids["report_id"].implode()))):
+                    write(zone, chunk)
+        for zone, chunker in chunkers.items():
+            for chunk in chunker.flush():
+                write(zone, chunk)
     return StagedDataset(moves, rows, problems, gx.build_site())

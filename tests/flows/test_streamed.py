@@ -64,9 +64,14 @@ def test_streamed_equals_whole_year_on_the_sample(tmp_path: Path) -> None:
 
 
 def test_streamed_equals_whole_year_on_generated_years(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """2020 is gated and staged in the flow process, 2021 in child processes (as a large year is)."""
+    """2020 is gated and staged in the flow process, 2021 in child processes (as a large year is);
+    chunks of 8,000 values, so that every dataset of both zones crosses several GX validations."""
     import flows.ingest
+    import tasks.settings
     from flows.ingest import ingest
+
+    monkeypatch.setattr(tasks.settings, "CHUNK_CELLS", 8000)  # the flow process
+    monkeypatch.setenv("XXGK_CHUNK_CELLS", "8000")  # the child processes
 
     catalogues = {year: str(generate(45, year, tmp_path / f"gen{year}", seed=7, error_rate=0.15))
                   for year in (2020, 2021)}
@@ -79,6 +84,9 @@ def test_streamed_equals_whole_year_on_generated_years(tmp_path: Path, monkeypat
         docs = tmp_path / "streamed" / "docs" / str(year)
         assert (docs / "index.html").exists()  # the gate's Data Docs, and each dataset's schema suites'
         assert {p.parent.name for p in (docs / "schema").glob("*/index.html")} == set(schemas.PUBLISHED)
+        suites = {p.name for p in (docs / "schema" / "requests" / "validations").iterdir()}
+        assert {"curated_requests_fmt_2021_0", "curated_requests_fmt_2021_1", "quarantine_requests_fmt_2021_0",
+                "quarantine_requests_fmt_2021_1"} <= suites  # several chunks in each zone
     _assert_same(str(tmp_path / "streamed"), str(tmp_path / "whole"))
     checks = _published(str(tmp_path / "streamed"))["curated/checks"]
     assert checks.filter((pl.col("check_id") == "E1") & (pl.col("year") == 2021)).height > 0
