@@ -145,9 +145,26 @@ def migrate_legacy_layout(data_dir: DataDir, year: int) -> list[str]:
 
 def _read_file(data_dir: DataDir, path: str, columns: list[str] | None = None,
                filters: list[tuple[str, str, Any]] | None = None) -> pl.DataFrame:
-    """One Parquet file, column- and row-filtered as it is read (pyarrow scans it a row group at a
-    time: a national year's curated `requests`, 14 million rows, never sits whole in memory)."""
-    frame = pl.from_arrow(pq.read_table(path, filesystem=data_dir.fs, columns=columns, filters=filters))
+    """One Parquet file, column- and row-filtered as it is read.
+
+    Filtered reads go batch by batch (`iter_batches`), keeping only the rows wanted: `pq.read_table`
+    with filters decoded the whole file first (0.47 GB RSS for a 20,000-report year's `requests`,
+    to keep 64,000 of its 3.3 million rows; 0.21 GB batch by batch), and a national year's is seven
+    times that.
+    """
+    with data_dir.fs.open_input_file(path) as f:
+        parquet = pq.ParquetFile(f)
+        if not filters:
+            table = parquet.read(columns=columns)
+        else:
+            expression = pq.filters_to_expression(filters)
+            wanted = None if columns is None else list(dict.fromkeys([*columns, *(c for c, _, _ in filters)]))
+            pieces = [pa.Table.from_batches([batch]).filter(expression)
+                      for batch in parquet.iter_batches(batch_size=65_536, columns=wanted)]
+            table = pa.concat_tables(pieces) if pieces else parquet.schema_arrow.empty_table()
+            if columns is not None:
+                table = table.select(columns)
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
