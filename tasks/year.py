@@ -130,7 +130,7 @@ def gate_year(data_dir: DataDir, year: int, parts: list[str], released: Releases
                     yield expected
 
         consistency = ConsistencyResult()
-        for i, chunk in enumerate(_chunks(checks())):
+        for i, chunk in enumerate(_chunks(checks(), settings.CONSISTENCY_CHUNK_CELLS)):
             result, gx = consistency_gate(chunk, docs_dir="docs", gx=gx, label=f"_{i}")
             consistency.merge(result)
     year_reports = pl.concat(reports) if reports else pl.DataFrame(schema=schemas.REPORTS)

@@ -71,6 +71,7 @@ def test_streamed_equals_whole_year_on_generated_years(tmp_path: Path, monkeypat
     from flows.ingest import ingest
 
     monkeypatch.setattr(tasks.settings, "CHUNK_CELLS", 8000)  # the flow process
+    monkeypatch.setattr(tasks.settings, "CONSISTENCY_CHUNK_CELLS", 8000)
     monkeypatch.setenv("XXGK_CHUNK_CELLS", "8000")  # the child processes
 
     catalogues = {year: str(generate(45, year, tmp_path / f"gen{year}", seed=7, error_rate=0.15))
