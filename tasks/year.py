@@ -14,6 +14,7 @@ chunk of `settings.CHUNK_CELLS` values at a time, so peak memory does not grow w
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks import schemas, settings
-from tasks.batches import batches_root, read_part
+from tasks.batches import batches_root, part_path, read_part
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.isolated import run_isolated
 from tasks.load.parquet import PART_FILE, StagedYear, read_published_year
@@ -47,6 +48,17 @@ class YearResult:
     staged: StagedYear | None = None
     schema_problems: list[str] = field(default_factory=list)
     docs: str | None = None
+    # Where the whole reports table is, when `reports` holds only `FLOW_COLUMNS` (`gate_with_site`).
+    reports_part: str | None = None
+
+    def all_reports(self, data_dir: DataDir) -> pl.DataFrame:
+        """The reports table with every column (read back when `reports` was slimmed)."""
+        return read_part(data_dir, self.reports_part, "reports") if self.reports_part else self.reports
+
+
+# The columns of the gate's reports that the flow reads (counts, the quarantine rate, the failure
+# list, the gate's artifact) and that staging splits the zones by.
+FLOW_COLUMNS: Final = ("report_id", "status", "year", "source", "organ", "template")
 
 
 
@@ -147,8 +159,21 @@ def gate_with_site(data_dir: str, year: int, parts: list[str], released: Release
                    ) -> tuple[YearResult, str, str | None]:
     """`gate_year` with its Data Docs rendered: (result, E1/E5 file, site folder); runs in the flow
     process or, for a large year, in a child (`tasks.isolated`)."""
-    result, expected, gx = gate_year(DataDir(data_dir), year, parts, released)
+    dd = DataDir(data_dir)
+    result, expected, gx = gate_year(dd, year, parts, released)
+    # The whole reports table is written beside the E1/E5 file and read back by each staging process;
+    # the flow gets the columns it reads: a national year's table, pickled to the flow and from it
+    # to six staging processes, held a third of the flow's memory.
+    folder = expected.rsplit("/", 1)[0]
+    dd.write_bytes(part_path(folder, "reports"), _parquet(result.reports), durable=False)
+    result.reports, result.reports_part = result.reports.select(FLOW_COLUMNS), folder
     return result, expected, gx.build_site() if gx else None  # no checks (an empty year): no suite ran
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +225,13 @@ def stage_dataset(dataset: str, data_dir: str, year: int, parts: list[str], resu
     gx = _Gx("docs")
     zone_ids = {zone: result.reports.filter(pl.col("status") == st).select("report_id", "template")
                 for st, zone in schemas.ZONES.items()}
+    reports = result.all_reports(dd) if dataset in ("reports", "report_summary") else result.reports
     if dataset == "reports":
-        source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([result.reports])  # noqa: E731
+        source: Callable[[], Iterator[pl.DataFrame]] = lambda: iter([reports])  # noqa: E731
     elif dataset == "report_summary":
         def source() -> Iterator[pl.DataFrame]:
             for p in parts:  # each part's reports with their final status, figures from its cells
-                mine = result.reports.join(read_part(dd, p, "reports").select("report_id"), on="report_id",
+                mine = reports.join(read_part(dd, p, "reports").select("report_id"), on="report_id",
                                            how="semi")
                 yield summary_frame(mine, read_part(dd, p, "requests"), read_part(dd, p, "review_litigation"),
                                     read_part(dd, p, "proactive"))
