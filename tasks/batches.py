@@ -70,11 +70,16 @@ def read_part(data_dir: DataDir, part: str, dataset: str) -> pl.DataFrame:
     return pl.from_arrow(table).cast(dict(schemas.DATASETS[dataset]))  # type: ignore[return-value]
 
 
+def write_part_file(data_dir: DataDir, part: str, dataset: str, frame: pl.DataFrame, durable: bool = True) -> None:
+    """One dataset of one part (`read_part` reads it back)."""
+    buf = io.BytesIO()
+    pq.write_table(frame.to_arrow(), buf, compression="zstd")
+    data_dir.write_bytes(part_path(part, dataset), buf.getvalue(), durable)
+
+
 def _write_part(data_dir: DataDir, part: str, frames: dict[str, pl.DataFrame], meta: dict[str, Any]) -> None:
     for dataset, frame in frames.items():
-        buf = io.BytesIO()
-        pq.write_table(frame.to_arrow(), buf, compression="zstd")
-        data_dir.write_bytes(part_path(part, dataset), buf.getvalue())
+        write_part_file(data_dir, part, dataset, frame)
     data_dir.write_json(f"{part}/{DONE}", meta)
 
 

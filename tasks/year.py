@@ -14,7 +14,6 @@ chunk of `settings.CHUNK_CELLS` values at a time, so peak memory does not grow w
 from __future__ import annotations
 
 import contextlib
-import io
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks import schemas, settings
-from tasks.batches import batches_root, part_path, read_part
+from tasks.batches import batches_root, read_part, write_part_file
 from tasks.extract.budget import MAX_PROCESSES
 from tasks.isolated import run_isolated
 from tasks.load.parquet import PART_FILE, StagedYear, read_published_year
@@ -61,8 +60,6 @@ class YearResult:
 FLOW_COLUMNS: Final = ("report_id", "status", "year", "source", "organ", "template")
 
 
-
-
 def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     """`last_year_index` of year − 1 as published (curated or quarantined: a report quarantined for its
     table 4 still states what it carried forward), read column- and row-filtered from its files."""
@@ -70,10 +67,10 @@ def published_last_year(data_dir: DataDir, year: int) -> pl.DataFrame:
     if organs.height == 0:
         return pl.DataFrame(schema=LAST_YEAR)
     requests = read_published_year(data_dir, "requests", year - 1, ["report_id", "row_code", "column_code", "value"],
-                               [("row_code", "=", "carried_forward")]).join(organs, on="report_id")
+                                   [("row_code", "=", "carried_forward")]).join(organs, on="report_id")
     proactive = read_published_year(data_dir, "proactive", year - 1,
-                                ["report_id", "block", "row_code", "column_code", "value"],
-                                [("column_code", "=", "in_force")]).join(organs, on="report_id")
+                                    ["report_id", "block", "row_code", "column_code", "value"],
+                                    [("column_code", "=", "in_force")]).join(organs, on="report_id")
     return last_year_index(requests, proactive)
 
 
@@ -165,15 +162,9 @@ def gate_with_site(data_dir: str, year: int, parts: list[str], released: Release
     # the flow gets the columns it reads: a national year's table, pickled to the flow and from it
     # to six staging processes, held a third of the flow's memory.
     folder = expected.rsplit("/", 1)[0]
-    dd.write_bytes(part_path(folder, "reports"), _parquet(result.reports), durable=False)
+    write_part_file(dd, folder, "reports", result.reports, durable=False)
     result.reports, result.reports_part = result.reports.select(FLOW_COLUMNS), folder
     return result, expected, gx.build_site() if gx else None  # no checks (an empty year): no suite ran
-
-
-def _parquet(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="zstd")
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +222,7 @@ def stage_dataset(dataset: str, data_dir: str, year: int, parts: list[str], resu
     elif dataset == "report_summary":
         def source() -> Iterator[pl.DataFrame]:
             for p in parts:  # each part's reports with their final status, figures from its cells
-                mine = reports.join(read_part(dd, p, "reports").select("report_id"), on="report_id",
-                                           how="semi")
+                mine = reports.join(read_part(dd, p, "reports").select("report_id"), on="report_id", how="semi")
                 yield summary_frame(mine, read_part(dd, p, "requests"), read_part(dd, p, "review_litigation"),
                                     read_part(dd, p, "proactive"))
     else:

@@ -134,13 +134,13 @@ def _failures(result: Any, frame: pl.DataFrame) -> list[RelationFailure]:
 
     Only those rows are looked up: a national year's chunk holds ~400,000 checks, of which a few
     hundred fail, and a lookup of every row was a quarter of the gate's time."""
-    keys = [(idx["report_id"], idx["check_id"], idx["scope"])
+    keys = [tuple(idx[c] for c in INDEX_COLUMNS)
             for r in result.results if not r.success for idx in r.result.get("unexpected_index_list") or []]
     if not keys:
         return []
     wanted = pl.DataFrame(keys, schema={c: frame.schema[c] for c in INDEX_COLUMNS}, orient="row")
-    found = frame.join(wanted, on=list(INDEX_COLUMNS), how="semi", nulls_equal=True)
-    lookup = {(r["report_id"], r["check_id"], r["scope"]): r for r in found.iter_rows(named=True)}
+    found = frame.join(wanted, on=INDEX_COLUMNS, how="semi", nulls_equal=True)
+    lookup = {tuple(r[c] for c in INDEX_COLUMNS): r for r in found.iter_rows(named=True)}
     return [RelationFailure(*key, lookup[key]["lhs"], lookup[key]["rhs"], lookup[key]["detail"]) for key in keys]
 
 
