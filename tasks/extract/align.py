@@ -626,9 +626,10 @@ def _place_by_header(tokens: list[Token], header_columns: dict[int, dict[str, tu
     header = header_columns.get(next(iter(grids)))  # type: ignore[arg-type]
     if header is None or set(header) != set(layouts.TABLE3_COLUMNS):
         return None
+    column_of = _columns_by_position(header)
     placed: dict[str, _Placed] = {}
     for t in cells:
-        code = next((c for c, (start, span) in header.items() if start <= t.col < start + span), None)  # type: ignore[operator]
+        code = column_of.get(t.col)  # type: ignore[arg-type]
         if code is None:
             if not t.is_blank:
                 warnings.append(f"table3: row {row}: {t.raw!r} sits under no template column; left out")
@@ -637,6 +638,15 @@ def _place_by_header(tokens: list[Token], header_columns: dict[int, dict[str, tu
             return None
         placed[code] = _Placed.of(t)
     return [placed.get(c, _Placed("", collapsed=True)) for c in layouts.TABLE3_COLUMNS], False
+
+
+def _columns_by_position(header: dict[str, tuple[int, int]]) -> dict[int, str]:
+    """Logical column → the header column code it sits under (the first header cell that spans it)."""
+    out: dict[int, str] = {}
+    for code, (start, span) in header.items():
+        for col in range(start, start + span):
+            out.setdefault(col, code)
+    return out
 
 
 def _is_table3_label(key: str, groups: dict[str, tuple[str, ...]]) -> bool:

@@ -71,9 +71,9 @@ def _flow(node: LexborNode, grids: bool) -> list[Item]:
             buf.append(child.text_content or "")
         elif tag in _SKIP:
             continue
-        elif grids and tag == "table" and _is_data_table(child):
+        elif grids and tag == "table" and (cells := _data_cells(child)) is not None:
             flush()
-            items.append(read_grid(child))
+            items.append(read_grid(child, cells))
         elif tag == "br":
             flush()
         elif tag in _BLOCK:
@@ -93,9 +93,14 @@ def _lines(node: LexborNode) -> list[str]:
     """Text of a cell as lines (no grids inside a cell: a nested table is text there)."""
     text = _only_text(node)
     if text is not None:  # most cells: one line, read without the walker
-        line = " ".join(text.replace("\u00a0", "\x00").split()).replace("\x00", "\u00a0")
+        line = _collapse(text)
         return [line] if line else []
     return [i for i in _flow(node, grids=False) if isinstance(i, str)]
+
+
+def _collapse(text: str) -> str:
+    """One line as `_flow` makes it: whitespace runs are one space, NBSP is kept."""
+    return " ".join(text.replace("\u00a0", "\x00").split()).replace("\x00", "\u00a0")
 
 
 def _only_text(node: LexborNode) -> str | None:
@@ -113,6 +118,26 @@ def _only_text(node: LexborNode) -> str | None:
     return "" if child is None else None
 
 
+def _cell_lines(td: LexborNode, segments: str) -> list[str]:
+    """The lines of a cell of a table without skipped elements, given its text nodes joined by NUL
+    (`text(separator="\x00")`; the parser drops NUL from text, so it only ever separates nodes).
+
+    A cell with at most one text node that is not blank is that node, collapsed, whatever elements
+    (inline or block, `<br>`) surround it: what `_flow` reads, without walking the cell. Others
+    (`1<br>265`, `<span>1</span><span>2</span>`) are walked."""
+    line = ""
+    for segment in segments.split("\x00"):
+        collapsed = _collapse(segment)
+        if collapsed:
+            if line:
+                return _lines(td)
+            line = collapsed
+    return [line] if line else []
+
+
+_SKIP_SELECTOR: Final = ", ".join(sorted(_SKIP - {"-comment"}))
+
+
 def _rows(table: LexborNode) -> list[LexborNode]:
     """The table's own rows (thead/tbody/tfoot included), not those of nested tables."""
     rows: list[LexborNode] = []
@@ -124,53 +149,83 @@ def _rows(table: LexborNode) -> list[LexborNode]:
     return rows
 
 
-def read_grid(table: LexborNode) -> Grid:
-    """Lay out one `<table>` on logical positions; rowspans are clamped to the rows that exist."""
+def _data_cells(table: LexborNode) -> list[list[tuple[LexborNode, str]]] | None:
+    """Each row's cells with their text nodes joined by NUL if `table` is a data table, else None.
+
+    Layout, walked through as if it were not there: a table that contains other tables, has fewer
+    than two rows or no row of two cells, or holds long prose in a cell."""
+    if len(table.css("table")) > 1:  # css() matches the table itself too
+        return None
     rows = _rows(table)
-    occupied: set[tuple[int, int]] = set()
-    cells: list[GridCell] = []
-    n_cols = 0
-    for r, tr in enumerate(rows):
-        c = 0
-        first = True
-        for td in tr.iter():
-            if td.tag not in ("td", "th"):
-                continue
-            while (r, c) in occupied:
-                c += 1
-            attributes = td.attributes  # a new dict per access: read once
-            rowspan = _span(attributes, "rowspan", len(rows) - r)
-            colspan = _span(attributes, "colspan", MAX_SPAN)
-            if len(occupied) + rowspan * colspan > MAX_GRID_POSITIONS:
-                raise UnsupportedFormat(f"a table whose spans cover more than {MAX_GRID_POSITIONS} positions "
-                                        f"(row {r + 1}: rowspan {rowspan} × colspan {colspan}): refused")
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    occupied.add((r + dr, c + dc))
-            lines = _lines(td)
-            # "1<br>265": two numbers in one cell are not silently one; the break is kept and the
-            # aligner flags the joined value (`joined`) so that the relations, not the markup, vouch for it
-            text = "\n".join(lines) if len(lines) > 1 and all(_NUMBER_LINE.match(x) for x in lines) else "".join(lines)
-            token = Token(text, new_row=first, col=c, colspan=colspan)
-            cells.append(GridCell(token, r, c, rowspan, colspan))
-            first = False
-            c += colspan
-            n_cols = max(n_cols, c)
-    if occupied:
-        n_cols = max(n_cols, max(c for _, c in occupied) + 1)
-    return Grid(cells=cells, n_rows=len(rows), n_cols=n_cols)
+    if len(rows) < 2:
+        return None
+    cells = [[(td, td.text(deep=True, separator="\x00")) for td in tr.iter() if td.tag in ("td", "th")]
+             for tr in rows]
+    if max(len(row) for row in cells) < 2:
+        return None
+    for row in cells:
+        for _, segments in row:
+            if len(segments) - segments.count("\x00") > MAX_CELL_CHARS_IN_DATA_TABLE:
+                return None
+    return cells
+
+
+def _too_big(r: int, rowspan: int, colspan: int) -> UnsupportedFormat:
+    return UnsupportedFormat(f"a table whose spans cover more than {MAX_GRID_POSITIONS} positions "
+                             f"(row {r + 1}: rowspan {rowspan} × colspan {colspan}): refused")
 
 
 def _is_data_table(table: LexborNode) -> bool:
-    if len(table.css("table")) > 1:  # css() matches the table itself too
-        return False
-    rows = _rows(table)
-    if len(rows) < 2:
-        return False
-    widths = [sum(1 for td in tr.iter() if td.tag in ("td", "th")) for tr in rows]
-    if max(widths, default=0) < 2:
-        return False
-    return all(len(td.text(deep=True)) <= MAX_CELL_CHARS_IN_DATA_TABLE for td in table.css("td, th"))
+    return _data_cells(table) is not None
+
+
+def read_grid(table: LexborNode, cells: list[list[tuple[LexborNode, str]]] | None = None) -> Grid:
+    """Lay out one `<table>` on logical positions; rowspans are clamped to the rows that exist.
+
+    `cells` are the table's `_data_cells`, when the caller has them already."""
+    if cells is None:
+        cells = [[(td, td.text(deep=True, separator="\x00")) for td in tr.iter() if td.tag in ("td", "th")]
+                 for tr in _rows(table)]
+    plain = table.css_first(_SKIP_SELECTOR) is None  # a cell's text nodes are all it shows
+    n_rows = len(cells)
+    occupied: set[tuple[int, int]] = set()
+    out: list[GridCell] = []
+    n_cols = 0
+    for r, row in enumerate(cells):
+        c = 0
+        first = True
+        for td, segments in row:
+            while (r, c) in occupied:
+                c += 1
+            attributes = td.attributes  # a new dict per access: read once
+            rowspan = _span(attributes, "rowspan", n_rows - r) if "rowspan" in attributes else 1
+            colspan = _span(attributes, "colspan", MAX_SPAN) if "colspan" in attributes else 1
+            if rowspan == 1 and colspan == 1:
+                if len(occupied) >= MAX_GRID_POSITIONS:
+                    raise _too_big(r, 1, 1)
+                occupied.add((r, c))
+            else:
+                if len(occupied) + rowspan * colspan > MAX_GRID_POSITIONS:
+                    raise _too_big(r, rowspan, colspan)
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        occupied.add((r + dr, c + dc))
+            lines = _cell_lines(td, segments) if plain else _lines(td)
+            # "1<br>265": two numbers in one cell are not silently one; the break is kept and the
+            # aligner flags the joined value (`joined`) so that the relations, not the markup, vouch for it
+            if len(lines) == 1:
+                text = lines[0]
+            else:
+                numbers = len(lines) > 1 and all(_NUMBER_LINE.match(x) for x in lines)
+                text = "\n".join(lines) if numbers else "".join(lines)
+            out.append(GridCell(Token(text, new_row=first, col=c, colspan=colspan), r, c, rowspan, colspan))
+            first = False
+            c += colspan
+            if c > n_cols:
+                n_cols = c
+    if occupied:
+        n_cols = max(n_cols, max(c for _, c in occupied) + 1)
+    return Grid(cells=out, n_rows=n_rows, n_cols=n_cols)
 
 
 def read_html(text: str, *, encoding: str = "utf-8") -> Document:

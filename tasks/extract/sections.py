@@ -26,6 +26,11 @@ _HEADING_KEYS: Final[dict[str, str]] = {
 _EXACT_LABELS: Final = label_keys()
 TABLE_SECTIONS: Final = (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)
 _TRAILING: Final = re.compile(r"[:。.]+$")
+_TRAILING_CHARS: Final = ":。."
+# Every heading ends in one of these two characters (情况, 事项): most lines are rejected by their end
+# alone, without folding off a numbering (a line is matched once per report, ~300 lines a page).
+_HEADING_ENDS: Final = frozenset(key[-2:] for key in _HEADING_KEYS)
+assert _TRAILING.pattern == f"[{_TRAILING_CHARS}]+$"
 
 
 def match_heading(text: str) -> str | None:
@@ -33,7 +38,7 @@ def match_heading(text: str) -> str | None:
     if len(text) > 120:  # long lines are prose, never a heading: do not fold them at all
         return None
     key = normalise_label(text)
-    if len(key) > 40:
+    if len(key) > 40 or key.rstrip(_TRAILING_CHARS)[-2:] not in _HEADING_ENDS:
         return None
     core = _TRAILING.sub("", SECTION_NUMBERING.sub("", key, count=1))
     return _HEADING_KEYS.get(core)
