@@ -85,6 +85,38 @@ def test_a_new_workers_start_up_is_not_billed_to_its_first_document() -> None:
     assert outcome.error is None and outcome.report is not None
 
 
+def test_the_heap_is_frozen_only_while_a_batch_is_read_and_put_back_after_the_last() -> None:
+    import gc
+
+    from tasks.extract import budget
+
+    before = gc.get_threshold()
+    outer = budget._heap_frozen()
+    inner = budget._heap_frozen()  # two batches in flight at once (the flow's thread runner)
+    with outer:
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 50_000
+        with inner:
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= 50_000  # the other is still reading
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    text = (SAMPLES / "004_duji_2020.txt").read_bytes()
+    (outcome,) = read_in_budget([Job(text, "after.txt")])
+    assert outcome.report is not None and gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+def test_idle_readers_are_stopped_and_started_again_on_demand() -> None:
+    from tasks.extract import budget
+
+    text = (SAMPLES / "004_duji_2020.txt").read_bytes()
+    read_in_budget([Job(text, "a.txt"), Job(text, "b.txt")], workers=2)
+    idle = list(budget._POOL._idle)
+    assert idle and all(w.alive() for w in idle)
+    budget.stop_idle_readers()
+    assert not budget._POOL._idle and all(w.process.poll() is not None for w in idle)  # exited, not orphaned
+    (outcome,) = read_in_budget([Job(text, "c.txt")])
+    assert outcome.report is not None
+
+
 def test_the_budget_stops_a_document_over_memory() -> None:
     pdf = (SAMPLES / "020_huaian_2024.pdf").read_bytes()
     (outcome,) = read_in_budget([Job(pdf, "big.pdf")], memory_bytes=40 * 1024 * 1024, timeout_s=30)
