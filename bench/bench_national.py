@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tasks.settings import BATCH_SIZE  # noqa: E402
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -102,7 +104,7 @@ def _tree_rss(root: int, cpu: dict[int, tuple[str, float]] | None = None) -> tup
     return pipeline, server
 
 
-def _child(catalogue: str, data_dir: str, year: int, dask: int) -> None:
+def _child(catalogue: str, data_dir: str, year: int, dask: int, batch_size: int) -> None:
     """Runs inside the measured process: one warm-up flow (server start-up), then the ingest."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect import flow
@@ -124,7 +126,8 @@ def _child(catalogue: str, data_dir: str, year: int, dask: int) -> None:
         cluster = LocalCluster(n_workers=dask, threads_per_worker=1, dashboard_address=None, processes=True)
         options["dask_address"] = cluster.scheduler_address
     start = time.perf_counter()
-    summary = ingest(year=year, catalogue=catalogue, data_dir=data_dir, min_reports_for_rate=10**9, **options)
+    summary = ingest(year=year, catalogue=catalogue, data_dir=data_dir, min_reports_for_rate=10**9,
+                     batch_size=batch_size, **options)
     wall = time.perf_counter() - start
     ended_at = time.time()
     if cluster is not None:
@@ -133,13 +136,14 @@ def _child(catalogue: str, data_dir: str, year: int, dask: int) -> None:
                       "seconds": summary.get("seconds", {}), "ended_at": ended_at}))
 
 
-def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: int, dask: int) -> dict:
+def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: int, dask: int,
+            batch_size: int = BATCH_SIZE) -> dict:
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
     if processes:
         env["XXGK_READ_PROCESSES"] = str(processes)
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(catalogue), str(data_dir), str(year),
-                             str(dask)], stdout=subprocess.PIPE, env=env, cwd=ROOT)
+                             str(dask), str(batch_size)], stdout=subprocess.PIPE, env=env, cwd=ROOT)
     peak = [0, 0]
     samples: list[tuple[float, int, int]] = []  # (time, whole tree, the flow process alone)
     cpu: dict[int, tuple[str, float]] = {}  # pid → (role, CPU seconds): where the two cores went
@@ -192,11 +196,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=0, help="reader processes (default: one per core)")
     parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of this many workers")
     parser.add_argument("--no-rerun", action="store_true")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="documents per batch (the flow's default)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        catalogue, data_dir, year, dask = args.child
-        _child(catalogue, data_dir, int(year), int(dask))
+        catalogue, data_dir, year, dask, batch_size = args.child
+        _child(catalogue, data_dir, int(year), int(dask), int(batch_size))
         return
     from bench.generate_year import generate
 
@@ -207,10 +212,11 @@ def main() -> None:
             start = time.perf_counter()
             catalogue = generate(n, 2021, work / "year")
             print(f"generated {n} reports in {time.perf_counter() - start:.0f} s", flush=True)
-            first = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask)
+            first = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask, args.batch_size)
             print(_line(f"fresh, {mode}", n, first), flush=True)
             if not args.no_rerun:
-                again = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask)
+                again = measure(catalogue, work / "data", 2021, work / "home", args.processes, args.dask,
+                                args.batch_size)
                 print(_line("rerun, unchanged", n, again), flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)

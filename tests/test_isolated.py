@@ -20,3 +20,13 @@ def test_an_exception_is_raised_again_with_its_type() -> None:
 def test_a_child_that_dies_is_an_error_that_says_so() -> None:
     with pytest.raises(IsolatedError, match=r"os:_exit died in its process \(exit code 3\)"):
         run_isolated("os:_exit", 3)
+
+
+def test_stage_groups_cover_every_dataset_once_in_at_most_one_group_per_process() -> None:
+    from tasks.year import STAGE_ORDER, stage_groups
+
+    for processes in range(0, 9):
+        groups = stage_groups(processes)
+        assert [d for g in groups for d in g] == list(STAGE_ORDER)  # each once, largest first
+        assert 1 <= len(groups) <= max(1, processes) and all(groups)
+    assert stage_groups(2)[0] == ("requests",)  # the largest dataset alone: the critical path

@@ -6,8 +6,6 @@ route; the cron schedules create runs; `xxgk serve` stops on SIGTERM, also once 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,57 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 
 from tests.conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-
-
-def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+from tests.integration.server import prefect_server, stop, wait_for
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[tuple[str, dict[str, str], Path, subprocess.Popen]]:  # type: ignore[type-arg]
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "INFO",  # what an operator has: runs log their progress to the server
-           "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db"}
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 180, "the Prefect server")
+    # INFO: what an operator has, runs log their progress to the server
+    with prefect_server(home, PREFECT_LOGGING_LEVEL="INFO") as (api, env, proc):
         yield api, env, home, proc
-    finally:
-        _stop(proc)
-        log.close()
 
 
 def _years(out: Path) -> list[tuple[int, int]]:
@@ -130,7 +90,7 @@ def test_both_routes_on_one_server(server: tuple[str, dict[str, str], Path, subp
                                       str(ROOT / "data" / "samples" / "catalogue.csv"), "--data-dir",
                                       str(tmp_path / "unused")],
                                      env=env, cwd=ROOT, stdout=serve_log, stderr=subprocess.STDOUT)
-            _wait(lambda: {"latest-year-serve", "backfill-serve"} <= set(asyncio.run(deployments())), 120,
+            wait_for(lambda: {"latest-year-serve", "backfill-serve"} <= set(asyncio.run(deployments())), 120,
                   "the deployments served by xxgk serve")
             found = asyncio.run(deployments())
             latest = found["latest-year-serve"]
@@ -162,10 +122,10 @@ def test_both_routes_on_one_server(server: tuple[str, dict[str, str], Path, subp
                                and r.state is not None and r.state.is_scheduled())
 
             # the scheduler service (needs sqlalchemy<2.1) creates the next cron runs within a minute or so
-            _wait(lambda: asyncio.run(scheduled()) > 0, 150, "scheduled runs of latest-year-serve")
+            wait_for(lambda: asyncio.run(scheduled()) > 0, 150, "scheduled runs of latest-year-serve")
 
         # -- SIGTERM stops serve within seconds, also when the API has gone away
-        _stop(worker)
+        stop(worker)
         server_proc.terminate()
         server_proc.wait(30)
         start = time.monotonic()
