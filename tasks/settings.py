@@ -23,9 +23,13 @@ MIN_REPORTS_FOR_RATE: Final = 20  # ... judged only on years with at least this 
 SITES_LIMIT: Final = "xxgk-sites"
 BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs a year, not 100k
 # A year of at least this many documents is gated and staged in child processes (tasks/isolated.py:
-# their memory is given back, and staging uses every core); below it, in the flow process, which
+# their memory is given back); below it, in the flow process, which
 # saves the ~5 s each child spends importing Great Expectations. XXGK_ISOLATE_FROM overrides.
 ISOLATE_FROM: Final = int(os.environ.get("XXGK_ISOLATE_FROM", "10000"))
+# Staging children alive at once (XXGK_STAGE_PROCESSES overrides). One: a staging child of a
+# 20,000-report year reaches 0.6-0.9 GB (GX's copies of its chunks, its import), so two at once
+# beside the flow took the tree to 1.98 GB; one at a time stays under 1.5 GB for ~10 s more.
+STAGE_PROCESSES: Final = int(os.environ.get("XXGK_STAGE_PROCESSES", "1"))
 # Values (rows × columns) per Great Expectations validation: GX copies each chunk several times,
 # and each validation costs ~0.3 s whatever its size (its metric graph, pydantic). 3,200,000 is
 # 400,000 rows of a cell dataset: a chunk's copies are ~0.15 GB, and a national year's `requests`

@@ -26,7 +26,6 @@ import pyarrow.parquet as pq
 
 from tasks import schemas, settings
 from tasks.batches import batches_root, read_part, write_part_file
-from tasks.extract.budget import MAX_PROCESSES
 from tasks.isolated import run_isolated
 from tasks.load.parquet import PART_FILE, StagedYear, read_published_year
 from tasks.load.storage import DataDir
@@ -189,16 +188,17 @@ def stage_parts(data_dir: str, year: int, parts: list[str], result: YearResult, 
     The reports dataset is the gate's table (final status); the checks dataset gets E1/E5 appended.
     Files are the published layout's (`<zone>/<dataset>/<YYYY>/part-0.parquet`), staged under
     `_staging/<year>-<id>/` and published by `tasks.load.parquet.publish` in one journalled step.
-    With `isolate`, the datasets are staged in child processes (`tasks.isolated`), one per core
-    (`stage_groups`): the memory of a national year's staging is given back when each ends. Returns the
+    With `isolate`, the datasets are staged in child processes (`tasks.isolated`, `stage_groups`),
+    `settings.STAGE_PROCESSES` at a time: the memory of a national year's staging is given back when
+    each ends. Returns the
     result and each dataset's rendered Data Docs site.
     """
     assert set(STAGE_ORDER) == set(schemas.PUBLISHED)
     run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"
     args = (data_dir, year, parts, result, expected, year_range, run_id)
     if isolate:
-        groups = stage_groups(MAX_PROCESSES)
-        with ThreadPoolExecutor(len(groups), thread_name_prefix="xxgk-stage") as pool:
+        groups = stage_groups(max(2, settings.STAGE_PROCESSES))  # the largest alone: its memory goes first
+        with ThreadPoolExecutor(settings.STAGE_PROCESSES, thread_name_prefix="xxgk-stage") as pool:
             staged_groups = pool.map(lambda g: run_isolated("tasks.year:stage_datasets", g, *args), groups)
             done = {d: s for group, of_group in zip(groups, staged_groups, strict=True)
                     for d, s in zip(group, of_group, strict=True)}
