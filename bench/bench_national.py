@@ -3,7 +3,7 @@
     python bench/bench_national.py --reports 1000 20000            # all cores (the default run)
     python bench/bench_national.py --reports 20000 --processes 1   # one reader process
     python bench/bench_national.py --reports 20000 --dask 2        # a 2-worker distributed.LocalCluster
-    python bench/bench_national.py --reports 140000                # a national year (~1 h here)
+    python bench/bench_national.py --reports 140000 --no-rerun     # a national year (~12 min here)
 
 What it measures, so that it cannot flatter:
 
@@ -13,8 +13,9 @@ What it measures, so that it cannot flatter:
   a fresh PREFECT_HOME (its own ephemeral API and database; the server's start-up is timed apart,
   by a trivial flow run first);
 * peak RSS is sampled every 0.2 s over the whole process tree (flow process, reader processes,
-  Dask workers; the Prefect API server is reported apart) and the maximum of the sum is printed,
-  also per stage (tree and the flow process alone), so a stage whose memory grows shows itself;
+  Dask workers, whichever thread started them; the Prefect API server is reported apart) and the
+  maximum of the sum is printed, also per stage (tree and the flow process alone), so a stage
+  whose memory grows shows itself;
 * CPU seconds are summed per role (the flow process, its reader processes or Dask workers, the
   API server), so it shows which of them holds the two cores;
 * the second run of each size is a rerun over the same data directory: every document unchanged.
