@@ -190,8 +190,7 @@ def stage_parts(data_dir: str, year: int, parts: list[str], result: YearResult, 
     `_staging/<year>-<id>/` and published by `tasks.load.parquet.publish` in one journalled step.
     With `isolate`, the datasets are staged in child processes (`tasks.isolated`, `stage_groups`),
     `settings.STAGE_PROCESSES` at a time: the memory of a national year's staging is given back when
-    each ends. Returns the
-    result and each dataset's rendered Data Docs site.
+    each ends. Returns the result and each dataset's rendered Data Docs site.
     """
     assert set(STAGE_ORDER) == set(schemas.PUBLISHED)
     run_id = run_id or f"{year}-{uuid.uuid4().hex[:12]}"

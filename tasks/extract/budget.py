@@ -270,6 +270,8 @@ def stop_idle_readers() -> None:
     """Stop the reader processes that wait for work (those reading now finish and are kept): after
     a year's batches, ~0.1 GB each that its validation and staging can use. Readers start again on demand."""
     _POOL.close()
+
+
 # Reader processes alive at once, whatever the number of batches the flow runs concurrently:
 # one per core by default (XXGK_READ_PROCESSES overrides), so a 2-core box does twice the work of
 # one thread and a thread runner with 100 batches in flight does not start 100 processes.

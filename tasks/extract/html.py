@@ -48,7 +48,7 @@ def _flow(node: LexborNode, grids: bool) -> list[Item]:
     buf: list[str] = []
 
     def flush() -> None:
-        line = " ".join("".join(buf).replace("\u00a0", "\x00").split()).replace("\x00", "\u00a0")
+        line = _collapse("".join(buf))
         buf.clear()
         if line:
             items.append(line)
@@ -159,8 +159,7 @@ def _data_cells(table: LexborNode) -> list[list[tuple[LexborNode, str]]] | None:
     rows = _rows(table)
     if len(rows) < 2:
         return None
-    cells = [[(td, td.text(deep=True, separator="\x00")) for td in tr.iter() if td.tag in ("td", "th")]
-             for tr in rows]
+    cells = _row_cells(rows)
     if max(len(row) for row in cells) < 2:
         return None
     for row in cells:
@@ -170,13 +169,15 @@ def _data_cells(table: LexborNode) -> list[list[tuple[LexborNode, str]]] | None:
     return cells
 
 
+def _row_cells(rows: list[LexborNode]) -> list[list[tuple[LexborNode, str]]]:
+    """Each row's `td`/`th` cells with their text nodes joined by NUL (`_cell_lines` reads them)."""
+    return [[(td, td.text(deep=True, separator="\x00")) for td in tr.iter() if td.tag in ("td", "th")]
+            for tr in rows]
+
+
 def _too_big(r: int, rowspan: int, colspan: int) -> UnsupportedFormat:
     return UnsupportedFormat(f"a table whose spans cover more than {MAX_GRID_POSITIONS} positions "
                              f"(row {r + 1}: rowspan {rowspan} × colspan {colspan}): refused")
-
-
-def _is_data_table(table: LexborNode) -> bool:
-    return _data_cells(table) is not None
 
 
 def read_grid(table: LexborNode, cells: list[list[tuple[LexborNode, str]]] | None = None) -> Grid:
@@ -184,8 +185,7 @@ def read_grid(table: LexborNode, cells: list[list[tuple[LexborNode, str]]] | Non
 
     `cells` are the table's `_data_cells`, when the caller has them already."""
     if cells is None:
-        cells = [[(td, td.text(deep=True, separator="\x00")) for td in tr.iter() if td.tag in ("td", "th")]
-                 for tr in _rows(table)]
+        cells = _row_cells(_rows(table))
     plain = table.css_first(_SKIP_SELECTOR) is None  # a cell's text nodes are all it shows
     n_rows = len(cells)
     occupied: set[tuple[int, int]] = set()

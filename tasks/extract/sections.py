@@ -25,12 +25,11 @@ _HEADING_KEYS: Final[dict[str, str]] = {
 }
 _EXACT_LABELS: Final = label_keys()
 TABLE_SECTIONS: Final = (codes.SEC_PROACTIVE, codes.SEC_REQUESTS, codes.SEC_REVIEW_LITIGATION)
-_TRAILING: Final = re.compile(r"[:。.]+$")
 _TRAILING_CHARS: Final = ":。."
-# Every heading ends in one of these two characters (情况, 事项): most lines are rejected by their end
-# alone, without folding off a numbering (a line is matched once per report, ~300 lines a page).
+_TRAILING: Final = re.compile(f"[{re.escape(_TRAILING_CHARS)}]+$")
+# Every heading ends in one of a few two-character endings (情况, 事项): most lines are rejected by
+# their end alone, without folding off a numbering (a line is matched once per report, ~300 lines a page).
 _HEADING_ENDS: Final = frozenset(key[-2:] for key in _HEADING_KEYS)
-assert _TRAILING.pattern == f"[{_TRAILING_CHARS}]+$"
 
 
 def match_heading(text: str) -> str | None:

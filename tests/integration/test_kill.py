@@ -7,6 +7,7 @@ then hold every sample report exactly once, in the same zone as after an undistu
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import signal
@@ -27,12 +28,15 @@ YEARS = ("2020", "2021")  # two of the sample's six years: a run is about a thir
 def _two_years(folder: Path) -> Path:
     """The bundled sample's catalogue cut to `YEARS`, beside copies of their documents."""
     folder.mkdir()
-    header, *rows = (SAMPLES / "catalogue.csv").read_text(encoding="utf-8").splitlines()
-    kept = [r for r in rows if r.split(",")[5] in YEARS]
+    with (SAMPLES / "catalogue.csv").open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        kept = [row for row in reader if row["year"] in YEARS]
     for row in kept:
-        name = row.split(",")[6]
-        (folder / name).write_bytes((SAMPLES / name).read_bytes())
-    (folder / "catalogue.csv").write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+        (folder / row["report_url"]).write_bytes((SAMPLES / row["report_url"]).read_bytes())
+    with (folder / "catalogue.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=reader.fieldnames or [])
+        writer.writeheader()
+        writer.writerows(kept)
     return folder / "catalogue.csv"
 
 
