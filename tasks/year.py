@@ -14,6 +14,7 @@ chunk of `settings.CHUNK_CELLS` values at a time, so peak memory does not grow w
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,24 @@ class _Chunker:
             chunk = pl.concat(self.buffer)
             self.buffer, self.size = [], 0
             yield chunk
+
+
+def zone_rows(frame: pl.DataFrame, report_ids: pl.Series) -> pl.DataFrame:
+    """The rows of `frame` whose report is one of `report_ids`, holding only their own data.
+
+    A Polars filter keeps the string views' data buffers of the frame it filtered (a page of
+    Parquet, the whole part): a chunker that holds a small zone's slices of every part until they
+    fill a chunk then held every part of the year (a staging child of a national year reached
+    2.9 GB). A slice of less than half its frame is compacted (an Arrow IPC round trip writes only
+    its own bytes), so a chunker holds at most twice its chunk.
+    """
+    rows = frame.filter(pl.col("report_id").is_in(report_ids.implode()))
+    if rows.height == 0 or rows.height * 2 >= frame.height:
+        return rows
+    buffer = io.BytesIO()
+    rows.write_ipc(buffer)
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def _chunks(frames: Iterator[pl.DataFrame], cells: int | None = None) -> Iterator[pl.DataFrame]:
@@ -268,7 +287,7 @@ def stage_dataset(dataset: str, data_dir: str, year: int, parts: list[str], resu
         for frame in source():  # each part read once, split into the zones
             frame = frame.filter(pl.col(schemas.PARTITION_KEY) == year)
             for zone, ids in zone_ids.items():
-                for chunk in chunkers[zone].add(frame.filter(pl.col("report_id").is_in(ids["report_id"].implode()))):
+                for chunk in chunkers[zone].add(zone_rows(frame, ids["report_id"])):
                     write(zone, chunk)
         for zone, chunker in chunkers.items():
             for chunk in chunker.flush():

@@ -108,6 +108,16 @@ def test_schema_suites_pass_on_good_frames() -> None:
     assert problems == []
 
 
+def test_a_validation_leaves_nothing_of_its_frame_in_the_context() -> None:
+    """A context validates a year chunk by chunk: each chunk's batch and metrics (a boolean Series per
+    row-wise expectation) must go with its validation, or a national year's staging grows ~2 MB each."""
+    problems, gx = schema_gate(_zones(), (2019, 2022))
+    engine = gx.source.get_execution_engine()
+    assert problems == []
+    assert len(engine.batch_manager.batch_data_cache) == 0
+    assert len(engine._metric_cache) == 0
+
+
 def test_schema_break_wrong_dtype_is_named() -> None:
     zones = _zones()
     zones["curated"]["requests"] = zones["curated"]["requests"].with_columns(pl.col("value").cast(pl.Float64))
