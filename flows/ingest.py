@@ -31,6 +31,7 @@ from tasks.errors import PublishError, SettingsError
 from tasks.extract.budget import MAX_PROCESSES, stop_idle_readers
 from tasks.extract.task import process_batch
 from tasks.fetch.task import discover_targets
+from tasks.isolated import give_back_freed_memory
 from tasks.load.storage import DataDir
 from tasks.load.task import audit_site, discard_staged, gate, publish_staged, recover_staging, stage
 from tasks.runs import (
@@ -144,6 +145,7 @@ def _ingest_locked(year: int, cat: Catalogue, data_dir: str, batch_size: int, re
     clock = time.perf_counter()
     batches = _run_batches(targets, data_dir, year, batch_size, settings, dask_address)
     stop_idle_readers()
+    logger.info("%s: %.0f MB of freed memory given back after the batches", year, give_back_freed_memory() / 2**20)
     parts = [b.part for b in batches]
     seconds["batches"], clock = time.perf_counter() - clock, time.perf_counter()
     years = cat.years() or [year]

@@ -16,6 +16,7 @@ goes to the child's stderr; an exception it raises is raised again in the parent
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pickle
@@ -51,6 +52,33 @@ def run_isolated(target: str, *args: Any) -> Any:
     if not ok:
         raise value
     return value
+
+
+def give_back_freed_memory() -> int:
+    """Return the C heap's free pages to the system (glibc `malloc_trim`); bytes of RSS given back.
+
+    A long-lived process that unpickled a year's batches keeps the memory it freed: glibc holds
+    freed blocks for reuse, and the flow process stayed ~0.1–0.2 GB above what it uses through the
+    gate and staging, which run in children beside it. Elsewhere than glibc, nothing (0).
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return 0
+    before = _rss()
+    gc.collect()
+    libc.malloc_trim(0)
+    return max(0, before - _rss())
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _serve() -> None:

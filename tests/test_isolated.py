@@ -30,3 +30,23 @@ def test_stage_groups_cover_every_dataset_once_in_at_most_one_group_per_process(
         assert [d for g in groups for d in g] == list(STAGE_ORDER)  # each once, largest first
         assert 1 <= len(groups) <= max(1, processes) and all(groups)
     assert stage_groups(2)[0] == ("requests",)  # the largest dataset alone: the critical path
+
+
+def fragment_the_heap_then_give_it_back() -> tuple[int, int]:
+    """(RSS freed by dropping 200 MB of blocks, RSS given back by give_back_freed_memory), in a child."""
+    from tasks.isolated import _rss, give_back_freed_memory
+
+    blocks = [bytes(2000) for _ in range(100_000)]
+    last = blocks[-1]  # keeps the top of the heap in use: glibc trims nothing by itself
+    before = _rss()
+    del blocks
+    dropped = before - _rss()
+    given = give_back_freed_memory()
+    assert last
+    return dropped, given
+
+
+def test_freed_heap_memory_is_given_back_to_the_system() -> None:
+    dropped, given = run_isolated("tests.test_isolated:fragment_the_heap_then_give_it_back")
+    assert dropped < 50 * 2**20  # the premise: freed, the blocks stay in the process
+    assert given > 150 * 2**20
