@@ -26,9 +26,9 @@ BATCH_SIZE: Final = 200  # documents per Prefect task run: hundreds of task runs
 # their memory is given back); below it, in the flow process, which
 # saves the ~5 s each child spends importing Great Expectations. XXGK_ISOLATE_FROM overrides.
 ISOLATE_FROM: Final = int(os.environ.get("XXGK_ISOLATE_FROM", "10000"))
-# Staging children alive at once (XXGK_STAGE_PROCESSES overrides). One: a staging child of a
-# 20,000-report year reaches 0.6-0.9 GB (GX's copies of its chunks, its import), so two at once
-# beside the flow took the tree to 1.98 GB; one at a time stays under 1.5 GB for ~10 s more.
+# Staging children alive at once (XXGK_STAGE_PROCESSES overrides). One: a staging child holds
+# ~0.55-0.8 GB whatever the year's size (GX's copies of one chunk, its import), beside a flow
+# process of 0.45-0.65 GB, so two at once would pass 1.5 GB (140,000 reports: 1.40 GB with one).
 STAGE_PROCESSES: Final = int(os.environ.get("XXGK_STAGE_PROCESSES", "1"))
 # Values (rows × columns) per Great Expectations validation: GX copies each chunk several times,
 # and each validation costs ~0.3 s whatever its size (its metric graph, pydantic). 3,200,000 is
