@@ -67,11 +67,10 @@ def part_path(part: str, dataset: str) -> str:
 def read_part(data_dir: DataDir, part: str, dataset: str) -> pl.DataFrame:
     """One dataset of one batch, in its declared schema.
 
-    Read by Polars' own reader, not `pyarrow` then `pl.from_arrow`: a frame converted from Arrow
-    keeps each string column's whole Arrow buffer under its string views, so a filtered slice of a
-    part (one zone's rows) held the entire part. Staging keeps the small zone's slices of every
-    part until they fill a chunk, so that was the year's strings again: a staging child of a
-    60,000-report year grew to 1.8 GB. Polars' reader is also twice as fast here.
+    Read by Polars' own reader, not `pyarrow` then `pl.from_arrow`: twice as fast here, and a frame
+    converted from Arrow keeps each string column's whole Arrow buffer under its string views, so
+    any filtered slice of it holds the entire part. Polars' reader still shares the pages of long
+    plain-encoded strings with a slice: staging compacts the slices it keeps (`tasks.year.zone_rows`).
     """
     frame = pl.read_parquet(io.BytesIO(data_dir.read_bytes(part_path(part, dataset))))
     return frame.cast(dict(schemas.DATASETS[dataset]))

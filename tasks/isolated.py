@@ -29,6 +29,7 @@ from tasks.errors import XxgkError
 
 _PACKAGE_ROOT: Final = str(Path(__file__).resolve().parents[1])
 _STDERR_KEPT: Final = 2000
+_PAGE: Final = os.sysconf("SC_PAGE_SIZE")
 
 
 class IsolatedError(XxgkError):
@@ -67,16 +68,17 @@ def give_back_freed_memory() -> int:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return 0
-    before = _rss()
+    before = resident_bytes()
     gc.collect()
     libc.malloc_trim(0)
-    return max(0, before - _rss())
+    return max(0, before - resident_bytes())
 
 
-def _rss() -> int:
+def resident_bytes(pid: int | str = "self") -> int:
+    """Resident memory of a process (`/proc/<pid>/statm`); 0 once it is gone, or without /proc."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
 

@@ -34,13 +34,13 @@ def test_stage_groups_cover_every_dataset_once_in_at_most_one_group_per_process(
 
 def fragment_the_heap_then_give_it_back() -> tuple[int, int]:
     """(RSS freed by dropping 200 MB of blocks, RSS given back by give_back_freed_memory), in a child."""
-    from tasks.isolated import _rss, give_back_freed_memory
+    from tasks.isolated import give_back_freed_memory, resident_bytes
 
     blocks = [bytes(2000) for _ in range(100_000)]
     last = blocks[-1]  # keeps the top of the heap in use: glibc trims nothing by itself
-    before = _rss()
+    before = resident_bytes()
     del blocks
-    dropped = before - _rss()
+    dropped = before - resident_bytes()
     given = give_back_freed_memory()
     assert last
     return dropped, given

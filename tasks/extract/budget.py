@@ -35,13 +35,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, BinaryIO, Final
 
-from tasks.isolated import child_env
+from tasks.isolated import child_env, resident_bytes
 from tasks.model import Report
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 DEFAULT_MEMORY_BYTES: Final = 1024 * 1024 * 1024
 _POLL_S: Final = 0.005
-_PAGE: Final = os.sysconf("SC_PAGE_SIZE")
 _READY: Final = "ready"
 # How long a new worker may take to start and import the readers (a loaded CI machine: seconds);
 # never counted against a document's budget.
@@ -164,11 +163,7 @@ class _Worker:
         return self.process.poll() is None
 
     def rss(self) -> int:
-        try:
-            with open(f"/proc/{self.process.pid}/statm") as f:
-                return int(f.read().split()[1]) * _PAGE
-        except (OSError, ValueError, IndexError):
-            return 0
+        return resident_bytes(self.process.pid)
 
     def kill(self) -> None:
         self.process.kill()
