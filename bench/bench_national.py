@@ -37,9 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tasks.isolated import resident_bytes  # noqa: E402
 from tasks.settings import BATCH_SIZE  # noqa: E402
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _children(pid: int) -> list[int]:
@@ -58,14 +57,6 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return out
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _cmdline(pid: int) -> str:
@@ -104,7 +95,7 @@ def _tree_rss(root: int, cpu: dict[int, tuple[str, float]] | None = None) -> tup
     while stack:
         pid = stack.pop()
         stack.extend(_children(pid))
-        rss = _rss(pid)
+        rss = resident_bytes(pid)
         role = _role(root, pid)
         if cpu is not None:
             cpu[pid] = (role, max(cpu.get(pid, (role, 0.0))[1], _cpu_seconds(pid)))
@@ -163,7 +154,7 @@ def measure(catalogue: Path, data_dir: Path, year: int, home: Path, processes: i
         while proc.poll() is None:
             pipeline, server = _tree_rss(proc.pid, cpu)
             peak[0], peak[1] = max(peak[0], pipeline), max(peak[1], server)
-            samples.append((time.time(), pipeline, _rss(proc.pid)))
+            samples.append((time.time(), pipeline, resident_bytes(proc.pid)))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
